@@ -1,0 +1,1 @@
+//! `ddi-client`: under construction.

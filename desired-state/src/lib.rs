@@ -1,0 +1,1 @@
+//! `desired-state`: under construction.

@@ -1,0 +1,2 @@
+//! `dfu-protocol`: under construction.
+#![no_std]
