@@ -1,1 +1,3 @@
 //! `ddi-client`: under construction.
+
+pub mod model;
