@@ -8,7 +8,9 @@
 //!   every file of a kind rather than one file each.
 //! - [`peers`]: third-party servers (Mosquitto, goosebit) started on
 //!   `127.0.0.1` on a free port and stopped when dropped.
-//! - in-process simulators of the systems we talk to, added by the crate issues.
+//! - in-process simulators of the systems we talk to, added by the crate issues:
+//!   [`ddi`], a stateful hawkBit DDI server with a CDN origin and fault
+//!   injection.
 //!
 //! # Skip rule
 //!
@@ -21,6 +23,7 @@
 //! by panicking with a message that names the fixture, as a failed assertion
 //! would.
 
+pub mod ddi;
 pub mod peers;
 pub mod vectors;
 

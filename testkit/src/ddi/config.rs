@@ -1,0 +1,153 @@
+//! Per-tenant settings: authentication, polling, artifact links.
+
+use std::time::Duration;
+
+/// How a tenant authenticates controllers and how it answers polls.
+#[derive(Debug, Clone)]
+pub struct TenantConfig {
+    /// Accept `Authorization: TargetToken <token>` (hawkBit's
+    /// `authentication.targettoken.enabled`). Default: on.
+    pub target_token: bool,
+    /// Accept `Authorization: GatewayToken <this>`. Default: none.
+    pub gateway_token: Option<String>,
+    /// Accept requests without credentials (authentication switched off).
+    /// Default: off, so a request without credentials gets 401.
+    pub anonymous: bool,
+    /// Register unknown controllers on `GET` of the root resource or of
+    /// `confirmationBase` ("plug and play"). Default: on.
+    pub auto_register: bool,
+    /// The polling interval announced in `config.polling.sleep`. Default 5 min.
+    pub polling_time: Duration,
+    /// Lower bound for the sleep shortened by a maintenance window. Default 30 s.
+    pub min_polling_time: Duration,
+    /// Polls per gap before a maintenance window (hawkBit's
+    /// `maintenanceWindowPollCount`). Default 3.
+    pub maintenance_window_poll_count: u32,
+    /// Status entries an action may hold before intermediate feedback gets a
+    /// quota 429. Default 1000.
+    pub max_status_entries_per_action: usize,
+    /// Messages one status entry may hold. Default 50.
+    pub max_messages_per_status: usize,
+    /// Attributes a controller may hold. Default 100.
+    pub max_attributes: usize,
+    /// Keep several actions open per controller instead of cancelling the
+    /// older one on a new assignment (hawkBit's multi-assignment). Default off.
+    pub multi_assignment: bool,
+}
+
+impl Default for TenantConfig {
+    fn default() -> Self {
+        Self {
+            target_token: true,
+            gateway_token: None,
+            anonymous: false,
+            auto_register: true,
+            polling_time: Duration::from_secs(300),
+            min_polling_time: Duration::from_secs(30),
+            maintenance_window_poll_count: 3,
+            max_status_entries_per_action: 1000,
+            max_messages_per_status: 50,
+            max_attributes: 100,
+            multi_assignment: false,
+        }
+    }
+}
+
+impl TenantConfig {
+    /// No authentication at all, auto-registration on: the simplest setup for
+    /// a test that is not about credentials.
+    pub fn anonymous() -> Self {
+        Self {
+            anonymous: true,
+            ..Self::default()
+        }
+    }
+
+    /// Gateway-token authentication with `token`.
+    pub fn with_gateway_token(token: impl Into<String>) -> Self {
+        Self {
+            gateway_token: Some(token.into()),
+            ..Self::default()
+        }
+    }
+}
+
+/// Where artifact links point and which rels they use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactLinks {
+    /// The origin of the download links.
+    pub origin: LinkOrigin,
+    /// The rel names of the download and MD5SUM links.
+    pub rels: Vec<(String, String)>,
+}
+
+/// The host artifact links point at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkOrigin {
+    /// The DDI server itself (`softwaremodules/{id}/artifacts/{name}`).
+    Server,
+    /// The second listener, standing in for a CDN or blob store: it serves
+    /// the same bytes without authentication and records the headers it got.
+    Cdn,
+}
+
+impl Default for ArtifactLinks {
+    /// A stock hawkBit: only `download-http` and `md5sum-http`, on the server.
+    fn default() -> Self {
+        Self {
+            origin: LinkOrigin::Server,
+            rels: vec![("download-http".into(), "md5sum-http".into())],
+        }
+    }
+}
+
+impl ArtifactLinks {
+    /// All four rels (`download`, `download-http`, `md5sum`, `md5sum-http`).
+    pub fn all_four(origin: LinkOrigin) -> Self {
+        Self {
+            origin,
+            rels: vec![
+                ("download".into(), "md5sum".into()),
+                ("download-http".into(), "md5sum-http".into()),
+            ],
+        }
+    }
+}
+
+/// `config.polling.sleep` as hawkBit writes it: `HH:mm:ss` below one day,
+/// otherwise a Java `Duration` string such as `PT36H30M`.
+pub fn format_sleep(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs < 86_400 {
+        return format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
+    }
+    let mut out = format!("PT{}H", secs / 3600);
+    if !(secs / 60).is_multiple_of(60) {
+        out.push_str(&format!("{}M", secs / 60 % 60));
+    }
+    let (s, nanos) = (secs % 60, d.subsec_nanos());
+    if nanos != 0 {
+        let frac = format!("{nanos:09}");
+        out.push_str(&format!("{s}.{}S", frac.trim_end_matches('0')));
+    } else if s != 0 {
+        out.push_str(&format!("{s}S"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sleep_formats_like_hawkbit() {
+        assert_eq!(format_sleep(Duration::from_secs(300)), "00:05:00");
+        assert_eq!(format_sleep(Duration::from_secs(86_399)), "23:59:59");
+        assert_eq!(format_sleep(Duration::from_secs(86_400)), "PT24H");
+        assert_eq!(
+            format_sleep(Duration::from_secs(36 * 3600 + 1800)),
+            "PT36H30M"
+        );
+        assert_eq!(format_sleep(Duration::from_millis(86_400_500)), "PT24H0.5S");
+    }
+}

@@ -1,0 +1,91 @@
+//! A stateful, in-process hawkBit DDI server for tests, examples and benches.
+//!
+//! [`DdiServer`] answers all 16 operations of hawkBit's Direct Device
+//! Integration API on `127.0.0.1` (its own thread and runtime, so it suits
+//! sync and async tests alike), with the real server's state machine and
+//! status-code semantics as described in `shared/reference/ddi.md`:
+//!
+//! - tenants with target-token, gateway-token or anonymous access, and
+//!   controllers auto-registered on their first poll or pre-registered;
+//! - actions soft, forced, time-forced and download-only (`download`/`update`
+//!   as `skip|attempt|forced`), maintenance windows, the confirmation flow
+//!   with auto-confirm, operator cancels, `installedBase`, `actionHistory`,
+//!   `configData` (merge/replace/remove) and every feedback kept per action;
+//! - artifact downloads with `Range`, multipart ranges, `If-Range`, `If-Match`
+//!   (416/412 as `FileStreamingUtil` gives them) and the `.MD5SUM` endpoint;
+//! - `ETag`/`If-None-Match` → 304 on JSON answers (Spring's shallow ETag),
+//!   opaque `c=` on action links, hawkBit's `ExceptionInfo` error bodies;
+//! - a second listener standing in for a CDN, which records whether it got
+//!   an `Authorization` header;
+//! - [fault injection](FaultRule): statuses, 429 with and without body,
+//!   truncated and slow bodies, lying `Content-Range`, corrupted bytes,
+//!   redirects (to the CDN, elsewhere, in a loop) and huge JSON.
+//!
+//! It emits hawkBit's JSON itself and shares no code with `ddi-client`, so it
+//! can check that client independently. Not simulated: CBOR bodies (415/406),
+//! the DoS filter (use [`Fault::RateLimited`]), polling jitter and per-group
+//! polling overrides, recurring maintenance schedules.
+//!
+//! # Quick start
+//!
+//! ```
+//! use testkit::ddi::{ArtifactSpec, Assignment, DdiServer, ModuleSpec, ActionStatus};
+//!
+//! let server = DdiServer::start();
+//! server.register_controller("dev-1", Some("secret-token"));
+//! let deployment = server.deploy(
+//!     &["dev-1"],
+//!     ModuleSpec::new("firmware", "1.0.0").artifact(ArtifactSpec::new("fw.bin", &b"firmware image"[..])),
+//!     &Assignment::default(),
+//! );
+//!
+//! let http = reqwest::blocking::Client::new();
+//! let poll: serde_json::Value = http
+//!     .get(server.controller_url("dev-1"))
+//!     .header("Authorization", "TargetToken secret-token")
+//!     .send()?
+//!     .json()?;
+//! let href = poll["_links"]["deploymentBase"]["href"].as_str().unwrap();
+//! assert!(href.contains(&format!("/deploymentBase/{}?c=", deployment.actions[0])));
+//!
+//! let feedback = serde_json::json!({"status": {"execution": "closed", "result": {"finished": "success"}}});
+//! let answer = http
+//!     .post(format!("{}/deploymentBase/{}/feedback", server.controller_url("dev-1"), deployment.actions[0]))
+//!     .header("Authorization", "TargetToken secret-token")
+//!     .json(&feedback)
+//!     .send()?;
+//! assert_eq!(answer.status(), 200);
+//! assert_eq!(server.action(deployment.actions[0]).unwrap().status, ActionStatus::Finished);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod action;
+mod catalog;
+mod cdn;
+mod config;
+mod documents;
+mod download;
+mod errors;
+mod faults;
+mod feedback;
+mod http;
+mod http_date;
+mod requests;
+mod route;
+mod server;
+mod store;
+
+pub use action::{
+    Action, ActionId, ActionStatus, ActionType, EntrySource, MaintenanceWindow,
+    SERVER_MESSAGE_PREFIX, StatusEntry,
+};
+pub use catalog::{
+    Artifact, ArtifactData, ArtifactHashes, ArtifactSpec, Distribution, DistributionId, ModuleId,
+    ModuleSpec, SoftwareModule,
+};
+pub use config::{ArtifactLinks, LinkOrigin, TenantConfig, format_sleep};
+pub use faults::{Fault, FaultRule};
+pub use requests::RequestRecord;
+pub use route::RouteKind;
+pub use server::{DEFAULT_TENANT, DdiServer, DdiServerBuilder, Deployment};
+pub use store::{Assignment, AutoConfirm, Controller};
