@@ -22,4 +22,5 @@ pub(crate) fn json_kind(v: &serde_json::Value) -> &'static str {
 pub mod aws;
 pub mod ditto;
 pub mod hawkbit;
+pub mod patch;
 pub mod validate;
