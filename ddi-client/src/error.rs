@@ -37,6 +37,8 @@ pub enum ErrorKind {
     Connect,
     /// A timeout (connect, request, or the low-speed limit) elapsed.
     Timeout,
+    /// A response body broke off mid-transfer.
+    Interrupted,
     /// The server answered with an unexpected status; see [`Error::status`].
     Status,
     /// A response body was not the expected document.
@@ -88,7 +90,9 @@ struct Inner {
 impl Error {
     pub(crate) fn new(kind: ErrorKind) -> Self {
         let class = match kind {
-            ErrorKind::Connect | ErrorKind::Timeout => RetryClass::Transient,
+            ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::Interrupted => {
+                RetryClass::Transient
+            }
             ErrorKind::Config | ErrorKind::UnsafeFileName => RetryClass::CallerBug,
             ErrorKind::AuthDroppedOnRedirect => RetryClass::Auth,
             _ => RetryClass::TerminalForAction,
@@ -144,6 +148,16 @@ impl Error {
         // The source keeps reqwest's detail; the URL (which may carry a
         // signed CDN query) is stripped so it cannot end up in logs.
         err.with_source(e.without_url())
+    }
+
+    /// A failure while reading a response body: always worth resuming.
+    pub(crate) fn from_body(e: reqwest::Error) -> Self {
+        let kind = if e.is_timeout() {
+            ErrorKind::Timeout
+        } else {
+            ErrorKind::Interrupted
+        };
+        Self::new(kind).with_source(e.without_url())
     }
 
     pub(crate) fn io(e: std::io::Error) -> Self {
@@ -253,6 +267,7 @@ impl fmt::Display for Error {
             ErrorKind::Config => "invalid client configuration",
             ErrorKind::Connect => "request failed",
             ErrorKind::Timeout => "request timed out",
+            ErrorKind::Interrupted => "transfer interrupted",
             ErrorKind::Status => "unexpected status",
             ErrorKind::Decode => "invalid response document",
             ErrorKind::BodyTooLarge => "response body too large",

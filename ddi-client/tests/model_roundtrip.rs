@@ -1,6 +1,8 @@
 //! Property tests: every model survives encode→decode, every decoder survives
 //! arbitrary input, and the sleep parser agrees with formatted durations.
 
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns assert by unwrapping too
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 

@@ -1,6 +1,8 @@
 //! Every captured DDI document decodes, negative ones fail with a clear error,
 //! and re-encoding gives an equivalent document.
 
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns assert by unwrapping too
+
 use ddi_client::model::{
     ActionFeedback, Artifact, ConfigData, ConfirmationBase, ConfirmationBaseAction, ControllerBase,
     DeploymentBase, Document, Status,

@@ -110,10 +110,15 @@ impl Controller {
     }
 
     /// Resolves a link: absolute hrefs are used verbatim (query included),
-    /// relative ones against the root resource.
+    /// relative ones against the controller resource (`deploymentBase/1`
+    /// means `…/{controllerId}/deploymentBase/1`).
     pub fn resolve(&self, link: &Link) -> Result<Url> {
-        self.root
-            .join(&link.href)
+        // Relative hrefs are relative to the controller resource itself.
+        let mut dir = self.root.clone();
+        if let Ok(mut p) = dir.path_segments_mut() {
+            p.push("");
+        }
+        dir.join(&link.href)
             .map_err(|e| Error::new(ErrorKind::MissingLink).with_source(e))
     }
 

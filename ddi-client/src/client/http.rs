@@ -150,7 +150,7 @@ pub(crate) async fn read_limited(resp: Response, limit: usize) -> Result<Vec<u8>
     let mut out = Vec::new();
     let mut stream = resp.bytes_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(Error::from_reqwest)?;
+        let chunk = chunk.map_err(Error::from_body)?;
         if out.len() + chunk.len() > limit {
             return Err(Error::new(ErrorKind::BodyTooLarge));
         }

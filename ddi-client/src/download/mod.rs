@@ -383,7 +383,7 @@ impl Download {
                 None => stream.next().await,
             };
             let Some(chunk) = next else { return Ok(()) };
-            let chunk = chunk.map_err(Error::from_reqwest)?;
+            let chunk = chunk.map_err(Error::from_body)?;
             if declared.is_some_and(|d| sink.len() + chunk.len() as u64 > d) {
                 return Err(Error::new(ErrorKind::SizeMismatch));
             }
