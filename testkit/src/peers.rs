@@ -9,6 +9,7 @@
 //! goosebit into a virtual environment under `target/peers/`.
 
 mod goosebit;
+pub mod goosebit_admin;
 mod mosquitto;
 mod process;
 
