@@ -1,5 +1,6 @@
 //! `ddi-client`: under construction.
 
+pub mod agent;
 pub mod backoff;
 pub mod client;
 pub mod download;

@@ -1,0 +1,473 @@
+//! A complete update loop for device agents.
+//!
+//! [`Agent`] polls, honours `download`/`update` handling
+//! (`skip|attempt|forced`), maintenance windows, download-only actions and
+//! the consent flow, downloads and verifies every artifact, hands the files
+//! to an [`Installer`], reports progress and the result, accepts or rejects
+//! cancellations, answers `configData` requests, and persists the action's
+//! phase so that a restart resumes (a half-downloaded artifact continues
+//! from its `.part` file; an installer result is reported even if the
+//! process died before sending it).
+//!
+//! Every decision is made by the pure function [`decide`]; the agent only
+//! performs I/O around it.
+
+mod decide;
+mod state_file;
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use decide::{ActionState, ConsentPolicy, Decision, Offer, Phase, decide};
+
+use self::state_file::StateFile;
+use crate::client::Controller;
+use crate::download::{DownloadProgress, safe_file_name};
+use crate::error::{Error, ErrorKind, Result, RetryClass};
+use crate::model::{
+    ActionFeedback, AssignedVersion, ConfigData, Confirmation, ConfirmationBaseAction,
+    ConfirmationFeedback, ControllerBase, DeploymentBase, Execution, Finished, PollingBounds,
+};
+
+/// What the installer reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstallOutcome {
+    /// Whether the update is installed.
+    pub success: bool,
+    /// A device status code for the server.
+    pub code: Option<i32>,
+    /// Messages for the server.
+    pub details: Vec<String>,
+}
+
+/// The device side of an update: what to install and how.
+#[async_trait::async_trait]
+pub trait Installer: Send + Sync {
+    /// Installs the verified files of `deployment` (one path per artifact, in
+    /// chunk order). May be called again for the same action after a crash
+    /// during installation, so it should be idempotent.
+    async fn install(&self, deployment: &DeploymentBase, files: &[PathBuf]) -> InstallOutcome;
+
+    /// Whether to confirm an action that waits for consent. Default: yes.
+    async fn consent(&self, _action: &ConfirmationBaseAction) -> bool {
+        true
+    }
+
+    /// Attributes sent when the server asks for `configData`. Default: none.
+    fn attributes(&self) -> ConfigData {
+        ConfigData::default()
+    }
+
+    /// A version installed outside the DDI flow, declared once through
+    /// `PUT installedBase` at start-up. Default: none.
+    fn installed_version(&self) -> Option<AssignedVersion> {
+        None
+    }
+
+    /// Download progress of one artifact. Default: ignored.
+    fn on_progress(&self, _file: &str, _progress: DownloadProgress) {}
+}
+
+/// What one [`Agent::step`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StepReport {
+    /// The decision taken.
+    pub decision: Decision,
+    /// How long to wait before the next step.
+    pub next_poll: Duration,
+}
+
+/// The update loop for one controller.
+#[derive(Debug)]
+pub struct Agent<I> {
+    controller: Controller,
+    installer: Arc<I>,
+    work_dir: PathBuf,
+    state: StateFile,
+    bounds: PollingBounds,
+    active_poll: Duration,
+    consent: ConsentPolicy,
+    announced_version: bool,
+}
+
+impl<I: Installer + 'static> Agent<I> {
+    /// An agent keeping its downloads and `agent-state.json` in `work_dir`.
+    pub fn new(controller: Controller, installer: I, work_dir: impl AsRef<Path>) -> Self {
+        let work_dir = work_dir.as_ref().to_owned();
+        Self {
+            controller,
+            installer: Arc::new(installer),
+            state: StateFile::new(work_dir.join("agent-state.json")),
+            work_dir,
+            bounds: PollingBounds::default(),
+            active_poll: Duration::from_secs(5),
+            consent: ConsentPolicy::default(),
+            announced_version: false,
+        }
+    }
+
+    /// Bounds for the server's suggested sleep. Default: [`PollingBounds::default`].
+    pub fn polling_bounds(&mut self, bounds: PollingBounds) -> &mut Self {
+        self.bounds = bounds;
+        self
+    }
+
+    /// Poll interval while an action is in progress (not below the bounds'
+    /// minimum). Default: 5 s.
+    pub fn active_poll_interval(&mut self, d: Duration) -> &mut Self {
+        self.active_poll = d;
+        self
+    }
+
+    /// How to answer confirmation requests. Default: ask the installer.
+    pub fn consent_policy(&mut self, policy: ConsentPolicy) -> &mut Self {
+        self.consent = policy;
+        self
+    }
+
+    /// The installer.
+    pub fn installer(&self) -> &I {
+        &self.installer
+    }
+
+    /// Runs steps until `stop` resolves, sleeping as the server suggests.
+    /// Transient errors are logged and retried at the next poll.
+    pub async fn run(&mut self, stop: impl Future<Output = ()>) {
+        tokio::pin!(stop);
+        loop {
+            let wait = match self.step().await {
+                Ok(report) => report.next_poll,
+                Err(e) => {
+                    tracing::warn!(error = %e, class = ?e.retry_class(), "agent step failed");
+                    match e.retry_class() {
+                        RetryClass::Auth => self.bounds.max().min(Duration::from_secs(600)),
+                        _ => self.bounds.interval(None),
+                    }
+                }
+            };
+            tokio::select! {
+                () = &mut stop => return,
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// One poll and whatever it calls for.
+    pub async fn step(&mut self) -> Result<StepReport> {
+        if !self.announced_version {
+            if let Some(v) = self.installer.installed_version() {
+                match self.controller.put_installed_base(&v).await {
+                    Ok(_) => {}
+                    // Older servers (and goosebit) lack the endpoint.
+                    Err(e) if e.is_not_found() || e.status_code() == Some(405) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            self.announced_version = true;
+        }
+        let base = self.controller.poll().await?;
+        if let Some(link) = &base.links.config_data {
+            let attrs = self.installer.attributes();
+            if !attrs.data.is_empty() {
+                self.controller.put_config_data(Some(link), &attrs).await?;
+            }
+        }
+        let offer = self.fetch_offer(&base).await?;
+        let state = self.state.load().await;
+        let decision = decide(&offer, state.as_ref(), self.consent);
+        self.execute(&offer, &decision).await?;
+        let idle = matches!(
+            decision,
+            Decision::Idle
+                | Decision::WaitForDownload
+                | Decision::WaitForWindow
+                | Decision::ForgetState
+        );
+        let suggested = self.bounds.interval(base.sleep());
+        let next_poll = if idle {
+            suggested
+        } else {
+            self.bounds.clamp(self.active_poll).min(suggested)
+        };
+        Ok(StepReport {
+            decision,
+            next_poll,
+        })
+    }
+
+    async fn fetch_offer(&self, base: &ControllerBase) -> Result<Offer> {
+        let links = &base.links;
+        Ok(if let Some(link) = &links.cancel_action {
+            Offer::Cancel {
+                cancel: self.controller.cancel_action(link).await?,
+                link: link.clone(),
+            }
+        } else if let Some(link) = &links.confirmation_base {
+            Offer::Confirmation {
+                action: self.controller.confirmation_action(link, None).await?,
+                link: link.clone(),
+            }
+        } else if let Some(link) = &links.deployment_base {
+            Offer::Deployment {
+                base: self.controller.deployment_base(link, None).await?,
+                link: link.clone(),
+            }
+        } else {
+            Offer::Nothing
+        })
+    }
+
+    async fn set_phase(&self, base: &DeploymentBase, phase: Phase) -> Result<()> {
+        let state = ActionState {
+            id: base.id.clone(),
+            phase,
+        };
+        self.state.store(Some(&state)).await
+    }
+
+    async fn execute(&self, offer: &Offer, decision: &Decision) -> Result<()> {
+        match (offer, decision) {
+            (_, Decision::ForgetState) => {
+                self.clear_downloads().await;
+                self.state.store(None).await
+            }
+            (
+                Offer::Confirmation { link, action },
+                Decision::AskConsent | Decision::AnswerConsent { .. },
+            ) => {
+                let confirm = match decision {
+                    Decision::AnswerConsent { confirm } => *confirm,
+                    _ => self.installer.consent(action).await,
+                };
+                let answer = if confirm {
+                    Confirmation::Confirmed
+                } else {
+                    Confirmation::Denied
+                };
+                let fb = ConfirmationFeedback {
+                    confirmation: answer,
+                    code: None,
+                    details: vec![format!(
+                        "device {}",
+                        if confirm { "confirmed" } else { "denied" }
+                    )],
+                };
+                self.controller.confirmation_feedback(link, &fb).await
+            }
+            (Offer::Cancel { link, .. }, Decision::AcceptCancel) => {
+                let fb = ActionFeedback::new(Execution::Closed, Finished::Success)
+                    .with_detail("cancellation accepted")
+                    .timestamped_now();
+                self.controller.cancel_feedback(link, &fb).await?;
+                self.clear_downloads().await;
+                self.state.store(None).await
+            }
+            (Offer::Cancel { link, .. }, Decision::RejectCancel) => {
+                let fb = ActionFeedback::new(Execution::Rejected, Finished::None)
+                    .with_detail("installation already started")
+                    .timestamped_now();
+                self.controller.cancel_feedback(link, &fb).await
+            }
+            (Offer::Deployment { link, base }, Decision::Download { install }) => {
+                self.set_phase(base, Phase::Downloading).await?;
+                let fb = ActionFeedback::new(Execution::Download, Finished::None)
+                    .with_detail("downloading")
+                    .timestamped_now();
+                self.feedback(link, &fb).await?;
+                let files = match self.download_all(link, base).await {
+                    Ok(files) => files,
+                    Err(e) if e.is_transient() => return Err(e),
+                    Err(e) => return self.fail(link, base, &e).await,
+                };
+                self.set_phase(base, Phase::Downloaded).await?;
+                if *install {
+                    self.install(link, base, &files).await
+                } else {
+                    self.report_downloaded(link, base).await
+                }
+            }
+            (Offer::Deployment { link, base }, Decision::ReportDownloaded) => {
+                self.report_downloaded(link, base).await
+            }
+            (Offer::Deployment { link, base }, Decision::Install) => {
+                // After a restart the files are already verified on disk.
+                let files = match self.download_all(link, base).await {
+                    Ok(files) => files,
+                    Err(e) if e.is_transient() => return Err(e),
+                    Err(e) => return self.fail(link, base, &e).await,
+                };
+                self.install(link, base, &files).await
+            }
+            (Offer::Deployment { link, base }, Decision::ReportResult { success, code }) => {
+                self.report_result(link, base, *success, *code, Vec::new())
+                    .await
+            }
+            _ => Ok(()),
+        }
+    }
+
+    async fn feedback(&self, link: &crate::model::Link, fb: &ActionFeedback) -> Result<()> {
+        match self.controller.deployment_feedback(link, fb).await {
+            // Intermediate feedback over quota is dropped; final feedback is
+            // always accepted by the server.
+            Err(e) if e.is_quota_exceeded() => Ok(()),
+            other => other,
+        }
+    }
+
+    fn action_dir(&self, base: &DeploymentBase) -> PathBuf {
+        self.work_dir
+            .join("downloads")
+            .join(safe_component(base.id.as_str()))
+    }
+
+    async fn clear_downloads(&self) {
+        let _ = tokio::fs::remove_dir_all(self.work_dir.join("downloads")).await;
+    }
+
+    async fn download_all(
+        &self,
+        link: &crate::model::Link,
+        base: &DeploymentBase,
+    ) -> Result<Vec<PathBuf>> {
+        let total: usize = base
+            .deployment
+            .chunks
+            .iter()
+            .map(|c| c.artifacts.len())
+            .sum();
+        let mut files = Vec::with_capacity(total);
+        let mut done = 0u32;
+        for (ci, chunk) in base.deployment.chunks.iter().enumerate() {
+            // One folder per chunk: two modules may ship equally named files.
+            let dir = self.action_dir(base).join(ci.to_string());
+            tokio::fs::create_dir_all(&dir).await.map_err(Error::io)?;
+            for artifact in &chunk.artifacts {
+                let name = safe_file_name(&artifact.filename)?;
+                let path = dir.join(name);
+                if !tokio::fs::try_exists(&path).await.unwrap_or(false) {
+                    let mut dl = self.controller.download(artifact);
+                    let installer = Arc::clone(&self.installer);
+                    let file = name.to_owned();
+                    dl.on_progress(move |p| installer.on_progress(&file, p));
+                    dl.to_file(&dir).await?;
+                }
+                done += 1;
+                let fb = ActionFeedback::new(Execution::Proceeding, Finished::None)
+                    .with_progress(done, u32::try_from(total).unwrap_or(u32::MAX))
+                    .with_detail(format!("downloaded {name}"))
+                    .timestamped_now();
+                self.feedback(link, &fb).await?;
+                files.push(path);
+            }
+        }
+        Ok(files)
+    }
+
+    async fn install(
+        &self,
+        link: &crate::model::Link,
+        base: &DeploymentBase,
+        files: &[PathBuf],
+    ) -> Result<()> {
+        self.set_phase(base, Phase::Installing).await?;
+        let fb = ActionFeedback::new(Execution::Proceeding, Finished::None)
+            .with_detail("installing")
+            .timestamped_now();
+        self.feedback(link, &fb).await?;
+        let outcome = self.installer.install(base, files).await;
+        self.set_phase(
+            base,
+            Phase::Installed {
+                success: outcome.success,
+                code: outcome.code,
+            },
+        )
+        .await?;
+        self.report_result(link, base, outcome.success, outcome.code, outcome.details)
+            .await
+    }
+
+    async fn report_downloaded(
+        &self,
+        link: &crate::model::Link,
+        base: &DeploymentBase,
+    ) -> Result<()> {
+        let fb = ActionFeedback::new(Execution::Downloaded, Finished::None)
+            .with_detail("downloaded; waiting to install")
+            .timestamped_now();
+        self.feedback(link, &fb).await?;
+        self.set_phase(base, Phase::DownloadReported).await
+    }
+
+    async fn report_result(
+        &self,
+        link: &crate::model::Link,
+        base: &DeploymentBase,
+        success: bool,
+        code: Option<i32>,
+        details: Vec<String>,
+    ) -> Result<()> {
+        let finished = if success {
+            Finished::Success
+        } else {
+            Finished::Failure
+        };
+        let mut fb = ActionFeedback::new(Execution::Closed, finished).timestamped_now();
+        if let Some(c) = code {
+            fb = fb.with_code(c);
+        }
+        if details.is_empty() {
+            fb = fb.with_detail(if success {
+                "installed"
+            } else {
+                "installation failed"
+            });
+        }
+        for d in details {
+            fb = fb.with_detail(d);
+        }
+        match self.controller.deployment_feedback(link, &fb).await {
+            // 410: the server already closed it; nothing left to report.
+            Ok(()) => {}
+            Err(e) if e.is_gone() || e.is_not_found() => {}
+            Err(e) => return Err(e),
+        }
+        let _ = tokio::fs::remove_dir_all(self.action_dir(base)).await;
+        self.state.store(None).await
+    }
+
+    /// Ends the action with a failure feedback carrying the error.
+    async fn fail(
+        &self,
+        link: &crate::model::Link,
+        base: &DeploymentBase,
+        e: &Error,
+    ) -> Result<()> {
+        let code = match e.kind() {
+            ErrorKind::HashMismatch => Some(-2),
+            ErrorKind::UnsafeFileName => Some(-3),
+            _ => e.status_code().map(i32::from),
+        };
+        self.report_result(
+            link,
+            base,
+            false,
+            code,
+            vec![format!("download failed: {e}")],
+        )
+        .await
+    }
+}
+
+/// An action id as one path component (ids come from the server).
+fn safe_component(id: &str) -> String {
+    let s: String = id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    if s.is_empty() { "action".to_owned() } else { s }
+}
