@@ -22,5 +22,6 @@ pub(crate) fn json_kind(v: &serde_json::Value) -> &'static str {
 pub mod aws;
 pub mod ditto;
 pub mod hawkbit;
+pub mod mapping;
 pub mod patch;
 pub mod validate;
