@@ -1,0 +1,364 @@
+//! The domain update agent role: a [`DomainAgent`] trait for the domain's
+//! logic and an [`AgentRuntime`] that drives it from the manager's messages.
+//!
+//! The runtime owns the protocol: it answers `currentstate/get` with the
+//! request's activity id, sends `IDENTIFYING` then `IDENTIFIED` (or
+//! `IDENTIFICATION_FAILED`), and for each command one progress status, then
+//! `…_SUCCESS` or `…_FAILURE`, with the full action list every time. After
+//! `CLEANUP` it adds `COMPLETED` or `INCOMPLETE`. The trait only does the work.
+
+mod containers_config;
+mod core;
+mod noop;
+
+use async_trait::async_trait;
+
+pub use containers_config::{ConnectionSection, ContainersAgentConfig, UpdateAgentSection};
+pub use core::{AgentCore, AgentStep, AgentWarning};
+pub use noop::NoopAgent;
+
+use crate::model::{
+    Action, ActionStatus, CommandKind, DesiredState, Envelope, Feedback, Inventory, Status,
+};
+use core::phase_statuses;
+
+/// A failure of the agent's work; the message goes into the feedback.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct AgentError {
+    /// Shown to the manager and the cloud.
+    pub message: String,
+}
+
+impl AgentError {
+    /// An error with `message`.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+}
+
+/// A message the runtime wants published.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum AgentOutput {
+    /// `P/desiredstatefeedback`.
+    Feedback(Envelope<Feedback>),
+    /// `P/currentstate`, retained.
+    CurrentState(Envelope<Inventory>),
+    /// Something was ignored.
+    Warning(AgentWarning),
+}
+
+/// Where the runtime sends its messages; the MQTT binding publishes them.
+pub trait AgentSink: Send {
+    /// Queue `output` for publishing, in order.
+    fn send(&mut self, output: AgentOutput);
+}
+
+impl AgentSink for Vec<AgentOutput> {
+    fn send(&mut self, output: AgentOutput) {
+        self.push(output);
+    }
+}
+
+/// What a phase method can see and report.
+pub struct PhaseContext<'a> {
+    core: &'a mut AgentCore,
+    sink: &'a mut dyn AgentSink,
+    clock: &'a (dyn Fn() -> i64 + Send + Sync),
+    progress_status: Status,
+    baseline: String,
+}
+
+impl std::fmt::Debug for PhaseContext<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PhaseContext")
+            .field("activity_id", &self.core.activity_id())
+            .field("progress_status", &self.progress_status)
+            .field("baseline", &self.baseline)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PhaseContext<'_> {
+    /// The activity id.
+    pub fn activity_id(&self) -> &str {
+        self.core.activity_id().unwrap_or("")
+    }
+
+    /// The baseline the command is for (empty or `*`: the whole domain).
+    pub fn baseline(&self) -> &str {
+        &self.baseline
+    }
+
+    /// The activity's desired state for this domain.
+    pub fn desired(&self) -> Option<&DesiredState> {
+        self.core.desired()
+    }
+
+    /// The actions, as reported so far.
+    pub fn actions(&self) -> &[Action] {
+        self.core.actions()
+    }
+
+    /// Changes one action; `progress` is clamped to 100.
+    pub fn set_action(&mut self, index: usize, status: ActionStatus, progress: u8, message: &str) {
+        if let Some(a) = self.core.actions_mut().and_then(|v| v.get_mut(index)) {
+            a.status = Some(status);
+            a.progress = progress.min(100);
+            message.clone_into(&mut a.message);
+        }
+    }
+
+    /// Sends a progress feedback (the phase's `…ING` status) with every action.
+    pub fn report_progress(&mut self) {
+        let fb = self
+            .core
+            .feedback((self.clock)(), self.progress_status.clone(), "");
+        self.sink.send(AgentOutput::Feedback(fb));
+    }
+}
+
+/// A domain's update logic. Each phase method does its work and returns; the
+/// runtime reports statuses around it. Phases the domain does not need can
+/// return `Ok(())` at once.
+#[async_trait]
+pub trait DomainAgent: Send {
+    /// Works out the actions for `desired` (this domain's part only); ids are
+    /// prefixed, `domain:component`. An error answers `IDENTIFICATION_FAILED`.
+    async fn identify(
+        &mut self,
+        desired: &DesiredState,
+        ctx: &mut PhaseContext<'_>,
+    ) -> Result<Vec<Action>, AgentError>;
+    /// Fetches what the actions need.
+    async fn download(&mut self, ctx: &mut PhaseContext<'_>) -> Result<(), AgentError>;
+    /// Installs.
+    async fn update(&mut self, ctx: &mut PhaseContext<'_>) -> Result<(), AgentError>;
+    /// Switches to the new version.
+    async fn activate(&mut self, ctx: &mut PhaseContext<'_>) -> Result<(), AgentError>;
+    /// Returns to the previous version (after DOWNLOAD_SUCCESS, UPDATE_SUCCESS
+    /// or ACTIVATION_SUCCESS).
+    async fn rollback(&mut self, ctx: &mut PhaseContext<'_>) -> Result<(), AgentError>;
+    /// Removes leftovers; runs after success and after any failure.
+    async fn cleanup(&mut self, ctx: &mut PhaseContext<'_>) -> Result<(), AgentError>;
+    /// The domain's inventory: an APPLICATION root node with `domain=<domain>`
+    /// and the components as `domain:name` nodes.
+    async fn current_state(&mut self) -> Inventory;
+}
+
+/// Drives a [`DomainAgent`] from raw messages. Transport-agnostic: the MQTT
+/// binding feeds it, tests feed it directly.
+pub struct AgentRuntime<A> {
+    core: AgentCore,
+    agent: A,
+    clock: Box<dyn Fn() -> i64 + Send + Sync>,
+}
+
+impl<A> std::fmt::Debug for AgentRuntime<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentRuntime")
+            .field("core", &self.core)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Milliseconds since the Unix epoch from the system clock.
+pub fn system_clock_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+impl<A: DomainAgent> AgentRuntime<A> {
+    /// A runtime for `agent` in `domain`, on the system clock.
+    pub fn new(domain: impl Into<String>, agent: A) -> Self {
+        Self::with_clock(domain, agent, Box::new(system_clock_ms))
+    }
+
+    /// A runtime with an explicit clock (milliseconds since the epoch).
+    pub fn with_clock(
+        domain: impl Into<String>,
+        agent: A,
+        clock: Box<dyn Fn() -> i64 + Send + Sync>,
+    ) -> Self {
+        Self {
+            core: AgentCore::new(domain),
+            agent,
+            clock,
+        }
+    }
+
+    /// The protocol state.
+    pub fn core(&self) -> &AgentCore {
+        &self.core
+    }
+
+    /// The agent.
+    pub fn agent(&self) -> &A {
+        &self.agent
+    }
+
+    /// What to publish on connect: the current state, with Kanto's
+    /// `initial-current-state-<ms>` activity id.
+    pub async fn on_connect(&mut self, sink: &mut dyn AgentSink) {
+        let now = (self.clock)();
+        let inv = self.agent.current_state().await;
+        sink.send(AgentOutput::CurrentState(self.core.current_state(
+            &format!("initial-current-state-{now}"),
+            now,
+            inv,
+        )));
+    }
+
+    /// Handles one message from the manager.
+    pub async fn handle(&mut self, topic: &str, payload: &[u8], sink: &mut dyn AgentSink) {
+        match self.core.on_message(topic, payload) {
+            AgentStep::Identify { desired, .. } => self.identify(desired, sink).await,
+            AgentStep::Run {
+                command, baseline, ..
+            } => self.run(command, baseline, sink).await,
+            AgentStep::ReportCurrentState { activity_id } => {
+                let inv = self.agent.current_state().await;
+                let now = (self.clock)();
+                sink.send(AgentOutput::CurrentState(self.core.current_state(
+                    &activity_id,
+                    now,
+                    inv,
+                )));
+            }
+            AgentStep::Reject {
+                activity_id,
+                reason,
+            } => {
+                let fb = Feedback::new(Status::IdentificationFailed).with_message(reason);
+                sink.send(AgentOutput::Feedback(Envelope::new(
+                    activity_id,
+                    (self.clock)(),
+                    fb,
+                )));
+            }
+            AgentStep::Ignore(w) => sink.send(AgentOutput::Warning(w)),
+        }
+    }
+
+    async fn identify(&mut self, desired: DesiredState, sink: &mut dyn AgentSink) {
+        sink.send(AgentOutput::Feedback(self.core.feedback(
+            (self.clock)(),
+            Status::Identifying,
+            "",
+        )));
+        let mut ctx = PhaseContext {
+            core: &mut self.core,
+            sink,
+            clock: &*self.clock,
+            progress_status: Status::Identifying,
+            baseline: String::new(),
+        };
+        let result = self.agent.identify(&desired, &mut ctx).await;
+        let now = (self.clock)();
+        match result {
+            Ok(actions) => {
+                let empty = actions.is_empty();
+                self.core.identified(actions);
+                sink.send(AgentOutput::Feedback(self.core.feedback(
+                    now,
+                    Status::Identified,
+                    "",
+                )));
+                if empty {
+                    sink.send(AgentOutput::Feedback(self.core.feedback(
+                        now,
+                        Status::Completed,
+                        "",
+                    )));
+                    self.core.finish();
+                }
+            }
+            Err(e) => {
+                sink.send(AgentOutput::Feedback(self.core.feedback(
+                    now,
+                    Status::IdentificationFailed,
+                    &e.message,
+                )));
+                self.core.finish();
+            }
+        }
+    }
+
+    async fn run(&mut self, command: CommandKind, baseline: String, sink: &mut dyn AgentSink) {
+        let Some(st) = phase_statuses(&command) else {
+            let w = AgentWarning::ActivityMismatch {
+                activity_id: self.core.activity_id().unwrap_or("").to_owned(),
+                current: format!("unknown command {command}"),
+            };
+            sink.send(AgentOutput::Warning(w));
+            return;
+        };
+        if !self.core.knows_baseline(&baseline) {
+            let fb = self.core.feedback(
+                (self.clock)(),
+                st.failure,
+                &format!("Unknown baseline {baseline}"),
+            );
+            sink.send(AgentOutput::Feedback(fb));
+            return;
+        }
+        if let Some(s) = &st.action_progress {
+            self.core.set_all_actions(s, None);
+        }
+        sink.send(AgentOutput::Feedback(self.core.feedback(
+            (self.clock)(),
+            st.progress.clone(),
+            "",
+        )));
+        let mut ctx = PhaseContext {
+            core: &mut self.core,
+            sink,
+            clock: &*self.clock,
+            progress_status: st.progress.clone(),
+            baseline,
+        };
+        let result = match command {
+            CommandKind::Download => self.agent.download(&mut ctx).await,
+            CommandKind::Update => self.agent.update(&mut ctx).await,
+            CommandKind::Activate => self.agent.activate(&mut ctx).await,
+            CommandKind::Rollback => self.agent.rollback(&mut ctx).await,
+            _ => self.agent.cleanup(&mut ctx).await,
+        };
+        let now = (self.clock)();
+        match result {
+            Ok(()) => {
+                if let Some(s) = &st.action_success {
+                    self.core.set_all_actions(s, None);
+                }
+                if command == CommandKind::Rollback {
+                    self.core.mark_failed();
+                }
+                sink.send(AgentOutput::Feedback(
+                    self.core.feedback(now, st.success, ""),
+                ));
+            }
+            Err(e) => {
+                if let Some(s) = &st.action_failure {
+                    self.core.set_all_actions(s, Some(&e.message));
+                }
+                self.core.mark_failed();
+                sink.send(AgentOutput::Feedback(
+                    self.core.feedback(now, st.failure, &e.message),
+                ));
+            }
+        }
+        if command == CommandKind::Cleanup {
+            let end = if self.core.has_failed() {
+                Status::Incomplete
+            } else {
+                Status::Completed
+            };
+            sink.send(AgentOutput::Feedback(self.core.feedback(now, end, "")));
+            self.core.finish();
+        }
+    }
+}
