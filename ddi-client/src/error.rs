@@ -39,7 +39,7 @@ pub enum ErrorKind {
     Timeout,
     /// A response body broke off mid-transfer.
     Interrupted,
-    /// The server answered with an unexpected status; see [`Error::status`].
+    /// The server answered with an unexpected status; see [`Error::status_code`].
     Status,
     /// A response body was not the expected document.
     Decode,

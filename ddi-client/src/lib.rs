@@ -1,4 +1,139 @@
-//! `ddi-client`: under construction.
+//! A complete client for Eclipse hawkBit's **Direct Device Integration
+//! (DDI) API**: the HTTP API devices use to poll for software updates,
+//! download them and report back.
+//!
+//! Three layers, usable separately:
+//!
+//! - [`model`]: every DDI document in both directions as plain serde types,
+//!   with no HTTP dependency, plus the `sleep` parser. Useful for servers,
+//!   mocks, loggers and other transports as much as for clients.
+//! - [`Client`] / [`Controller`]: an async client (reqwest) for all 16
+//!   operations, with scoped credentials, conditional polling, retries and
+//!   one classified [`Error`]. [`Controller::download`] streams artifacts to
+//!   a file or writer with incremental verification and validated resume.
+//! - [`agent`]: a complete update loop around a user-supplied
+//!   [`agent::Installer`], with a pure decision core.
+//!
+//! # Quick start
+//!
+//! Decoding what the server sends needs nothing but the models:
+//!
+//! ```
+//! use ddi_client::model::{ControllerBase, DeploymentBase, Document, Handling, PollingBounds};
+//!
+//! let poll = br#"{"config":{"polling":{"sleep":"PT24H0.5S"}},
+//!                 "_links":{"deploymentBase":{"href":"https://hb/T/controller/v1/dev/deploymentBase/8?c=-21"}}}"#;
+//! let base = ControllerBase::from_json(poll)?;
+//! // ISO-8601 and HH:mm:ss are both understood, clamped, never zero.
+//! assert_eq!(PollingBounds::default().interval(base.sleep()).as_secs(), 86_400);
+//! assert!(base.links.deployment_base.unwrap().href.ends_with("?c=-21"));
+//!
+//! let deployment = DeploymentBase::from_json(br#"{"id":"8","deployment":{"download":"forced",
+//!     "update":"skip","chunks":[{"part":"os","version":"1.2","name":"fw","artifacts":[
+//!     {"filename":"fw.bin","size":5000000000,"hashes":{"sha1":"a9993e364706816aba3e25717850c26c9cd0d89d"}}]}]}}"#)?;
+//! assert_eq!(deployment.deployment.update, Some(Handling::Skip));
+//! assert!(deployment.deployment.is_download_only());
+//! assert_eq!(deployment.deployment.total_size(), 5_000_000_000); // > 4 GiB is fine
+//! # Ok::<(), ddi_client::model::DecodeError>(())
+//! ```
+//!
+//! Talking to a server:
+//!
+//! ```no_run
+//! use ddi_client::model::{ActionFeedback, Execution, Finished};
+//! use ddi_client::{Auth, Client};
+//!
+//! # async fn run() -> Result<(), ddi_client::Error> {
+//! let client = Client::builder("https://hawkbit.example.com", "DEFAULT")
+//!     .auth(Auth::TargetToken("device-token".into()))
+//!     .build()?;
+//! let device = client.controller("device-42")?;
+//! let base = device.poll().await?; // sends If-None-Match after the first poll
+//! if let Some(link) = &base.links.deployment_base {
+//!     let deployment = device.deployment_base(link, None).await?;
+//!     for artifact in deployment.deployment.chunks.iter().flat_map(|c| &c.artifacts) {
+//!         device
+//!             .download(artifact)
+//!             .on_progress(|p| println!("{} of {:?} bytes", p.downloaded, p.total))
+//!             .to_file(std::path::Path::new("/var/lib/updates"))
+//!             .await?; // verified (SHA-256 > SHA-1 > MD5), resumable, renamed when done
+//!     }
+//!     let done = ActionFeedback::new(Execution::Closed, Finished::Success).timestamped_now();
+//!     device.deployment_feedback(link, &done).await?;
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! Gateway mode: one [`Client`] (one connection pool) serves any number of
+//! controller ids, with the tenant's gateway token or per-device tokens
+//! ([`Client::controller_with_token`]).
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), ddi_client::Error> {
+//! let client = ddi_client::Client::builder("https://hawkbit.example.com", "DEFAULT")
+//!     .auth(ddi_client::Auth::GatewayToken("gateway-token".into()))
+//!     .build()?;
+//! let polls = (0..10_000).map(|i| {
+//!     let device = client.controller(&format!("sensor-{i}")).expect("valid id");
+//!     async move { device.poll().await }
+//! });
+//! let results = futures_util::future::join_all(polls).await;
+//! # drop(results); Ok(()) }
+//! ```
+//!
+//! # Errors and retries
+//!
+//! Every failure is one [`Error`]: an opaque value with a [`ErrorKind`], the
+//! HTTP status, the server's `errorCode`, and a [`RetryClass`]:
+//!
+//! | class | statuses and causes | what to do |
+//! |---|---|---|
+//! | `Transient` | network errors, timeouts, 5xx, 409, rate-limit 429 (empty body) | retried automatically with capped exponential backoff and jitter ([`Backoff`]); then try later |
+//! | `TerminalForAction` | 404/410 on action resources, quota 429/403 (`hawkbit.server.error.quota.*`), hash or size mismatch, exhausted download attempts | end the action (send failure feedback if possible) and re-poll |
+//! | `Auth` | 401, 403 without quota code, credentials lost on a cross-origin redirect | back off for long; fix credentials or use the `https://` URL |
+//! | `CallerBug` | 400, 405, 406, 415, 422, invalid configuration, unsafe file names | do not retry |
+//!
+//! `Display` describes one level only and its wording is not stable; the
+//! cause is available through [`std::error::Error::source`]. Tokens never
+//! appear in `Debug`, `Display` or logs.
+//!
+//! # Credentials scope
+//!
+//! The `Authorization` header is sent only to the configured server's
+//! origin. Artifact links on another host (a CDN, blob storage) get none
+//! unless allowed with [`ClientBuilder::download_auth`]. Links are followed
+//! verbatim, including hawkBit's opaque `?c=` query.
+//!
+//! # Feature flags
+//!
+//! | feature | default | effect |
+//! |---|---|---|
+//! | `native-tls` | off | use the platform TLS library instead of rustls (rustls stays compiled in: the workspace pins reqwest with `rustls-tls`) |
+//!
+//! The models need no feature. There is no CBOR support yet.
+//!
+//! # Wire and stability rules
+//!
+//! - Decoding is lenient: unknown fields are ignored, unknown enum values are
+//!   kept in an `Other(String)` variant and written back unchanged, ids may be
+//!   JSON strings or numbers, optional server fields (`sha256`, `size`,
+//!   `_links`, `metadata`, …) are `Option` or default to empty.
+//! - Encoding is strict: what a current hawkBit (≥ 0.7) expects. Feedback
+//!   carries `timestamp` and never the legacy `id`; the legacy `time` field
+//!   is sent only on request ([`model::ActionFeedback::with_legacy_time`]).
+//! - Public enums and structs that may grow are `#[non_exhaustive]`; the
+//!   model structs are plain data with public fields and may gain fields in
+//!   a minor release only behind `Option`/defaults that keep decoding
+//!   compatible.
+//! - No reqwest or other dependency type appears in the public API, so
+//!   dependency upgrades are not breaking changes.
+//!
+//! # Cancel safety
+//!
+//! Dropping a download future leaves at most a hidden `.<name>.part` file and
+//! its `.etag` validator, from which the next [`download::Download::to_file`]
+//! resumes. A file under the artifact's own name is always complete and
+//! verified.
 
 pub mod agent;
 pub mod backoff;
