@@ -353,6 +353,9 @@ pub(crate) fn apply_body_fault(response: Response, fault: &Fault) -> Response {
                 },
             )
             .chain(futures_util::stream::once(async {
+                // pending for a moment first, so hyper flushes the head and
+                // the partial body before the connection is dropped
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
                 Err(std::io::Error::new(
                     std::io::ErrorKind::ConnectionAborted,
                     "truncated by fault injection",
