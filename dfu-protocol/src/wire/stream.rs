@@ -40,13 +40,14 @@ pub enum Feed<'f, 'i> {
 /// let mut buf = [0u8; 64];
 /// let mut dec = FrameDecoder::new(&mut buf);
 /// // Feed one byte at a time.
-/// let mut got = None;
+/// let mut frames = 0;
 /// for b in &bytes[..n] {
 ///     if let Feed::Frame { frame, .. } = dec.feed(core::slice::from_ref(b)) {
-///         got = Some(frame.message);
+///         assert_eq!(frame.message, Message::Wait(Wait { poll_secs: 30 }));
+///         frames += 1;
 ///     }
 /// }
-/// assert_eq!(got, Some(Message::Wait(Wait { poll_secs: 30 })));
+/// assert_eq!(frames, 1);
 /// ```
 #[derive(Debug)]
 pub struct FrameDecoder<'b> {
