@@ -1,0 +1,84 @@
+//! Fixtures shared by the engine tests.
+#![allow(dead_code, unreachable_pub)]
+
+use registry_sync::{
+    DeviceRecord, DirectMapping, Engine, EngineConfig, MemoryRegistry, Planner, Policy, Scope,
+    journal::JournalStore,
+};
+use std::sync::Arc;
+
+pub const OWNER: (&str, &str) = ("managedBy", "hub1");
+
+pub fn owned(d: DeviceRecord) -> DeviceRecord {
+    d.with_tag(OWNER.0, OWNER.1)
+}
+
+pub fn policy() -> Policy {
+    Policy::new(Scope::tag(OWNER.0, OWNER.1))
+}
+
+pub fn planner(policy: Policy) -> Planner {
+    Planner::new(policy, Arc::new(DirectMapping))
+}
+
+/// Master with `n` devices; replica with the drift described in the return value.
+pub struct Drift {
+    pub master: Arc<MemoryRegistry>,
+    pub replica: Arc<MemoryRegistry>,
+    pub creates: usize,
+    pub updates: usize,
+    pub deletes: usize,
+}
+
+pub fn drift(n: usize) -> Drift {
+    let master = Arc::new(MemoryRegistry::new("master"));
+    let replica = Arc::new(MemoryRegistry::new("replica"));
+    let dev = |i: usize| DeviceRecord::new(format!("dev-{i:05}")).with_attribute("fw", "2");
+    master.seed((0..n).map(dev));
+    let (mut creates, mut updates, mut deletes) = (0, 0, 0);
+    let mut r = Vec::new();
+    for i in 0..n {
+        match i % 4 {
+            0 => creates += 1,
+            1 => {
+                updates += 1;
+                r.push(owned(dev(i).with_attribute("fw", "1")));
+            }
+            _ => r.push(owned(dev(i))),
+        }
+    }
+    for i in 0..n / 4 {
+        deletes += 1;
+        r.push(owned(DeviceRecord::new(format!("old-{i:05}"))));
+    }
+    replica.seed(r);
+    Drift {
+        master,
+        replica,
+        creates,
+        updates,
+        deletes,
+    }
+}
+
+pub fn engine(
+    d: &Drift,
+    policy: Policy,
+    journal: Arc<dyn JournalStore>,
+    config: EngineConfig,
+) -> Engine {
+    Engine::new(
+        d.master.clone(),
+        d.replica.clone(),
+        planner(policy),
+        journal,
+        config,
+    )
+}
+
+pub fn converged(d: &Drift, policy: Policy) -> bool {
+    planner(policy)
+        .plan(&d.master.snapshot(), &d.replica.snapshot())
+        .map(|p| p.is_empty())
+        .unwrap_or(false)
+}

@@ -1,0 +1,165 @@
+//! Kill the engine at every journal record boundary (and with torn tails),
+//! restart it, and check that every operation was applied exactly once.
+// Helpers outside #[test] functions unwrap too; clippy.toml only exempts the tests themselves.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use registry_sync::journal::{FileJournal, JournalRecord, JournalStore, audit};
+use registry_sync::{
+    EngineConfig, Error, ErrorKind, MassDeleteGuard, MemoryRegistry, MutationKind, RetryPolicy,
+};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// A journal that "kills the process" once `limit` records are durable: the
+/// record crossing the limit is not written, the replica goes offline (the
+/// dead process makes no further call) and every later append fails.
+#[derive(Debug)]
+struct Killed {
+    inner: FileJournal,
+    limit: usize,
+    written: AtomicUsize,
+    dead: tokio::sync::Mutex<bool>,
+    replica: Arc<MemoryRegistry>,
+}
+
+#[async_trait::async_trait]
+impl JournalStore for Killed {
+    async fn append(&self, records: &[JournalRecord]) -> registry_sync::Result<()> {
+        // Held across the append so concurrent appends are counted in order.
+        let mut dead = self.dead.lock().await;
+        if *dead {
+            return Err(Error::new(ErrorKind::Journal).with_context("killed"));
+        }
+        let written = self.written.load(Ordering::SeqCst);
+        let room = self.limit - written;
+        if records.len() <= room {
+            self.inner.append(records).await?;
+            self.written.fetch_add(records.len(), Ordering::SeqCst);
+            return Ok(());
+        }
+        self.inner.append(&records[..room]).await?;
+        self.written.fetch_add(room, Ordering::SeqCst);
+        *dead = true;
+        self.replica.set_offline(true);
+        Err(Error::new(ErrorKind::Journal).with_context("killed"))
+    }
+
+    async fn load(&self) -> registry_sync::Result<Vec<JournalRecord>> {
+        self.inner.load().await
+    }
+
+    async fn compact(&self) -> registry_sync::Result<()> {
+        self.inner.compact().await
+    }
+}
+
+fn tear(path: &Path, variant: usize) {
+    let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    match variant % 3 {
+        // A header promising 255 bytes followed by a few.
+        0 => f
+            .write_all(&[255, 0, 0, 0, 1, 2, 3, 4, b'{', b'"', b't'])
+            .unwrap(),
+        // Half a header.
+        1 => f.write_all(&[40, 0, 0]).unwrap(),
+        // Nothing torn.
+        _ => {}
+    }
+}
+
+fn config(bulk: bool) -> EngineConfig {
+    let mut cfg = EngineConfig::new();
+    cfg.retry(RetryPolicy::new(
+        3,
+        Duration::from_millis(10),
+        Duration::from_millis(10),
+        Duration::from_secs(1),
+    ))
+    .concurrency(3)
+    .bulk_threshold(if bulk { 4 } else { usize::MAX });
+    cfg
+}
+
+async fn kill_and_resume(bulk: bool) {
+    let mut p = policy();
+    p.guard(MassDeleteGuard::new(1.0, 0));
+    let total_records = {
+        // A clean run to learn how many records a whole sync writes.
+        let d = drift(16);
+        let dir = tempfile::tempdir().unwrap();
+        let j = Arc::new(FileJournal::open(dir.path().join("j")).unwrap());
+        engine(&d, p.clone(), j.clone(), config(bulk))
+            .sync_once()
+            .await
+            .unwrap();
+        j.load().await.unwrap().len()
+    };
+    assert!(total_records > 10);
+    for limit in 0..=total_records {
+        let d = drift(16);
+        let expected_ops = d.creates + d.updates + d.deletes;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal");
+        let killed = Arc::new(Killed {
+            inner: FileJournal::open(&path).unwrap(),
+            limit,
+            written: AtomicUsize::new(0),
+            dead: tokio::sync::Mutex::new(false),
+            replica: d.replica.clone(),
+        });
+        let first = engine(&d, p.clone(), killed, config(bulk))
+            .sync_once()
+            .await;
+        assert_eq!(
+            first.is_ok(),
+            limit >= total_records,
+            "limit {limit}: {first:?}"
+        );
+        tear(&path, limit);
+
+        // Restart: a new process, the plain journal, the replica reachable again.
+        d.replica.set_offline(false);
+        let journal = Arc::new(FileJournal::open(&path).unwrap());
+        let second = engine(&d, p.clone(), journal.clone(), config(bulk))
+            .sync_once()
+            .await;
+        second.unwrap_or_else(|e| panic!("limit {limit}: resume failed: {e:?}"));
+
+        assert!(converged(&d, p.clone()), "limit {limit}: not converged");
+        let records = journal.load().await.unwrap();
+        let a = audit(&records);
+        assert!(a.is_exactly_once(), "limit {limit}: {a:?}");
+        assert_eq!(a.failed, 0, "limit {limit}");
+        assert_eq!(a.applied + a.already_applied, a.planned, "limit {limit}");
+        // The replica saw each drifted device written exactly once.
+        let mut per_device: BTreeMap<String, Vec<MutationKind>> = BTreeMap::new();
+        for m in d.replica.mutations() {
+            per_device.entry(m.id.to_string()).or_default().push(m.kind);
+        }
+        assert_eq!(per_device.len(), expected_ops, "limit {limit}");
+        assert!(
+            per_device.values().all(|k| k.len() == 1),
+            "limit {limit}: {per_device:?}"
+        );
+        // Every drifted device was planned once; writes the killed process made
+        // without recording them are found in place ("already applied").
+        assert_eq!(a.planned, expected_ops, "limit {limit}: {a:?}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn killed_at_every_record_boundary_single_path() {
+    kill_and_resume(false).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn killed_at_every_record_boundary_bulk_path() {
+    kill_and_resume(true).await;
+}
