@@ -348,3 +348,34 @@ fn generated_artifacts_stream_large_content_consistently() {
     let tail = ranged(&url, "bytes=2000000-").bytes().unwrap();
     assert_eq!(&tail[..], &expected[2_000_000..]);
 }
+
+#[test]
+fn any_satisfiable_range_returns_exactly_those_bytes() {
+    use proptest::test_runner::{Config, TestRunner};
+    let server = token_server();
+    deploy(&server, PAYLOAD, &Assignment::default());
+    let url = artifact_url(&server);
+    let len = PAYLOAD.len();
+    let mut runner = TestRunner::new(Config {
+        cases: 64,
+        ..Config::default()
+    });
+    runner
+        .run(&(0..len, 0..len), |(a, b)| {
+            let (start, end) = (a.min(b), a.max(b));
+            let r = ranged(&url, &format!("bytes={start}-{end}"));
+            let expected_status = if (start, end) == (0, len - 1) {
+                200
+            } else {
+                206
+            };
+            proptest::prop_assert_eq!(r.status().as_u16(), expected_status);
+            proptest::prop_assert_eq!(
+                r.headers()["content-range"].to_str().unwrap(),
+                format!("bytes {start}-{end}/{len}")
+            );
+            proptest::prop_assert_eq!(&r.bytes().unwrap()[..], &PAYLOAD[start..=end]);
+            Ok(())
+        })
+        .unwrap();
+}

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 /// How a tenant authenticates controllers and how it answers polls.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct TenantConfig {
     /// Accept `Authorization: TargetToken <token>` (hawkBit's
     /// `authentication.targettoken.enabled`). Default: on.
@@ -33,6 +33,33 @@ pub struct TenantConfig {
     /// Keep several actions open per controller instead of cancelling the
     /// older one on a new assignment (hawkBit's multi-assignment). Default off.
     pub multi_assignment: bool,
+}
+
+impl std::fmt::Debug for TenantConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantConfig")
+            .field("target_token", &self.target_token)
+            .field(
+                "gateway_token",
+                &self.gateway_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("anonymous", &self.anonymous)
+            .field("auto_register", &self.auto_register)
+            .field("polling_time", &self.polling_time)
+            .field("min_polling_time", &self.min_polling_time)
+            .field(
+                "maintenance_window_poll_count",
+                &self.maintenance_window_poll_count,
+            )
+            .field(
+                "max_status_entries_per_action",
+                &self.max_status_entries_per_action,
+            )
+            .field("max_messages_per_status", &self.max_messages_per_status)
+            .field("max_attributes", &self.max_attributes)
+            .field("multi_assignment", &self.multi_assignment)
+            .finish()
+    }
 }
 
 impl Default for TenantConfig {
@@ -138,6 +165,43 @@ pub fn format_sleep(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn sleep_below_a_day_is_hh_mm_ss(secs in 0_u64..86_400) {
+            let s = format_sleep(Duration::from_secs(secs));
+            let parts: Vec<u64> = s.split(':').map(|p| p.parse().unwrap()).collect();
+            proptest::prop_assert_eq!(parts.len(), 3);
+            proptest::prop_assert_eq!(parts[0] * 3600 + parts[1] * 60 + parts[2], secs);
+        }
+
+        #[test]
+        fn sleep_from_a_day_is_a_java_duration(secs in 86_400_u64..10_000_000) {
+            let s = format_sleep(Duration::from_secs(secs));
+            let rest = s.strip_prefix("PT").unwrap();
+            let (hours, rest) = rest.split_once('H').unwrap();
+            let mut total = hours.parse::<u64>().unwrap() * 3600;
+            let rest = match rest.split_once('M') {
+                Some((m, r)) => { total += m.parse::<u64>().unwrap() * 60; r }
+                None => rest,
+            };
+            if let Some(sec) = rest.strip_suffix('S') {
+                total += sec.parse::<u64>().unwrap();
+            } else {
+                proptest::prop_assert_eq!(rest, "");
+            }
+            proptest::prop_assert_eq!(total, secs);
+        }
+    }
+
+    #[test]
+    fn debug_output_hides_the_gateway_token() {
+        let text = format!("{:?}", TenantConfig::with_gateway_token("s3cr3t"));
+        assert!(
+            !text.contains("s3cr3t") && text.contains("<redacted>"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn sleep_formats_like_hawkbit() {

@@ -307,6 +307,27 @@ mod tests {
         assert!(!range_syntax_ok("items=1-2"));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn parsed_ranges_stay_inside_the_file(len in 1_u64..10_000, a in proptest::option::of(0_u64..20_000), b in proptest::option::of(0_u64..20_000)) {
+            let fmt = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
+            let range = format!("bytes={}-{}", fmt(a), fmt(b));
+            proptest::prop_assert!(range_syntax_ok(&range));
+            if let Some(ranges) = parse_ranges(&range, len) {
+                for (start, end) in ranges {
+                    proptest::prop_assert!(start <= end && end < len, "{range}: {start}-{end}");
+                }
+            }
+        }
+
+        #[test]
+        fn range_parsing_never_panics(s in "bytes=[-0-9,]{0,30}", len in 0_u64..1_000) {
+            if range_syntax_ok(&s) {
+                let _ = parse_ranges(&s, len);
+            }
+        }
+    }
+
     #[test]
     fn if_match_accepts_bare_sha1_and_star_only() {
         assert!(matches_header("abc", "abc"));

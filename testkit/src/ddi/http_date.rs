@@ -32,6 +32,14 @@ pub(crate) fn parse(s: &str) -> Option<SystemTime> {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #[test]
+        fn any_second_round_trips(secs in 0_u64..253_402_300_799) {
+            let t = SystemTime::UNIX_EPOCH + Duration::from_secs(secs);
+            proptest::prop_assert_eq!(parse(&format(t)), Some(t));
+        }
+    }
+
     #[test]
     fn round_trips() {
         let t = truncate_to_secs(SystemTime::now());

@@ -10,8 +10,9 @@ use super::route::RouteKind;
 /// The log keeps at most this many records (the oldest are dropped).
 const LOG_CAP: usize = 100_000;
 
-/// One request, as the server received it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One request, as the server received it. `Debug` hides the credential
+/// after its scheme; the field itself holds the header verbatim.
+#[derive(Clone, PartialEq, Eq)]
 pub struct RequestRecord {
     /// `GET`, `POST`, ...
     pub method: String,
@@ -39,6 +40,30 @@ pub struct RequestRecord {
     pub content_type: Option<String>,
     /// The status answered.
     pub status: u16,
+}
+
+impl std::fmt::Debug for RequestRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let authorization = self
+            .authorization
+            .as_deref()
+            .map(|a| format!("{} <redacted>", a.split(' ').next().unwrap_or("")));
+        f.debug_struct("RequestRecord")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("route", &self.route)
+            .field("cdn", &self.cdn)
+            .field("controller", &self.controller)
+            .field("authorization", &authorization)
+            .field("range", &self.range)
+            .field("if_range", &self.if_range)
+            .field("if_none_match", &self.if_none_match)
+            .field("if_match", &self.if_match)
+            .field("accept", &self.accept)
+            .field("content_type", &self.content_type)
+            .field("status", &self.status)
+            .finish()
+    }
 }
 
 impl RequestRecord {

@@ -227,6 +227,20 @@ mod tests {
         assert!(parse("/T/controller/v1/x/nope").is_none());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_segment_survives_encoding(s in "\\PC*") {
+            let encoded = encode(&s);
+            proptest::prop_assert!(!encoded.contains('/') && !encoded.contains('?'));
+            proptest::prop_assert_eq!(decode(&encoded), Some(s));
+        }
+
+        #[test]
+        fn decode_never_panics(s in "[%0-9a-fA-Fxyz/]*") {
+            let _ = decode(&s);
+        }
+    }
+
     #[test]
     fn encode_and_decode_are_inverse() {
         for s in ["plain", "with space", "ü/ß?#%", ""] {

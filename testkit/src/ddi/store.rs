@@ -23,7 +23,7 @@ const FALLBACK_REMARK: &str =
     "Initiated using the Device Direct Integration API without providing a remark.";
 
 /// A controller (hawkBit's target), as the server holds it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Controller {
     /// Its id.
     pub id: String,
@@ -43,6 +43,22 @@ pub struct Controller {
     pub polls: u64,
     /// Time of the last root poll.
     pub last_poll: Option<SystemTime>,
+}
+
+impl std::fmt::Debug for Controller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Controller")
+            .field("id", &self.id)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("attributes", &self.attributes)
+            .field("request_attributes", &self.request_attributes)
+            .field("actions", &self.actions)
+            .field("installed", &self.installed)
+            .field("auto_confirm", &self.auto_confirm)
+            .field("polls", &self.polls)
+            .field("last_poll", &self.last_poll)
+            .finish()
+    }
 }
 
 impl Controller {
