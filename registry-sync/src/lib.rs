@@ -1,4 +1,116 @@
-//! `registry-sync`: under construction.
+//! `registry-sync`: keeps device registries in step (Azure IoT Hub, hawkBit,
+//! any registry behind a trait), crash-safe and throttling-aware.
+//!
+//! One registry is the *master*, the other the *replica*. The engine reads
+//! both (paged), plans the writes that make the replica follow the master,
+//! journals the plan, and applies it with retries, a rate limit, bounded
+//! concurrency and, for large plans, the replica's bulk API. It also reacts to
+//! change events (IoT Hub Event Grid events in the Event Grid and CloudEvents
+//! schemas), waiting for incomplete twins before acting.
+//!
+//! # Layers
+//!
+//! * **Data**: [`DeviceRecord`] (id, status, credentials, tags, reported
+//!   properties, attributes, etag), [`Snapshot`] (a registry sorted by id),
+//!   [`Operation`].
+//! * **Registries**: the [`ExternalRegistry`] async trait (list pages, get,
+//!   create, update, delete, disable, bulk, declared [`Capabilities`]) and the
+//!   [`EventSource`] trait for registries that push changes.
+//!   [`MemoryRegistry`] (feature `memory`) honours etags, soft delete and bulk
+//!   calls and injects faults deterministically.
+//! * **Pure cores** (no I/O, explicit time): the [`Planner`] (two snapshots and
+//!   a [`Policy`] in, a [`Plan`] out), [`RetryPolicy`], [`TokenBucket`],
+//!   [`EventFilter`], the Event Grid decoder ([`eventgrid`]) and the journal
+//!   recovery ([`journal::recover`], [`journal::audit`]).
+//! * **Driver**: the [`Engine`], with its [`journal::JournalStore`]
+//!   ([`journal::FileJournal`] by default) and a typed stream of [`Outcome`]s.
+//!
+//! # Quick start
+//!
+//! Two in-memory registries, synced once:
+//!
+//! ```
+//! use registry_sync::journal::MemoryJournal;
+//! use registry_sync::{
+//!     DeviceRecord, DirectMapping, Engine, EngineConfig, MemoryRegistry, Planner, Policy, Scope,
+//! };
+//! use std::sync::Arc;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> registry_sync::Result<()> {
+//! let hub = Arc::new(MemoryRegistry::new("hub"));
+//! let tenant = Arc::new(MemoryRegistry::new("tenant"));
+//! hub.seed([
+//!     DeviceRecord::new("sensor-1").with_attribute("fw", "1.2"),
+//!     DeviceRecord::new("sensor-2"),
+//! ]);
+//! // Replica devices tagged managedBy=hub-eu1 belong to this sync; others are never touched.
+//! let policy = Policy::new(Scope::tag("managedBy", "hub-eu1"));
+//! let planner = Planner::new(policy, Arc::new(DirectMapping));
+//! let engine = Engine::new(
+//!     hub.clone(),
+//!     tenant.clone(),
+//!     planner,
+//!     Arc::new(MemoryJournal::new()), // FileJournal::open(path)? to survive crashes
+//!     EngineConfig::new(),
+//! );
+//! let report = engine.sync_once().await?;
+//! assert_eq!(report.created, 2);
+//! let synced = tenant.snapshot();
+//! assert_eq!(synced.get("sensor-1").and_then(|d| d.attributes.get("fw")), Some("1.2"));
+//! assert_eq!(synced.get("sensor-2").and_then(|d| d.tags.get("managedBy")), Some("hub-eu1"));
+//! // Nothing left to do.
+//! assert_eq!(engine.sync_once().await?.applied(), 0);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Policies
+//!
+//! * **Ownership** ([`Scope`]): by tag (`managedBy=<sync>`, written on create)
+//!   or by id prefix (replica id = prefix + master id). Only owned replica
+//!   devices are updated or removed, so several IoT Hubs can share one hawkBit
+//!   tenant.
+//! * **Removal** ([`Removal`]): delete, or soft delete (disable with a reason).
+//! * **Completeness** ([`Completeness`]): required tags / reported properties;
+//!   incomplete master devices are deferred (full sync) or waited for with
+//!   backoff and a total timeout (event path).
+//! * **Mass-delete guard** ([`MassDeleteGuard`]): a plan removing more than a
+//!   fraction of the owned devices is refused unless forced.
+//! * **Mapping** ([`AttributeMapping`]): turns a master device's tags and
+//!   reported properties into the replica's tags and attributes;
+//!   `twin-model`'s twin-to-hawkBit mapping plugs in here.
+//!
+//! # Crash safety
+//!
+//! Before writing, the engine journals every planned operation with an id;
+//! after each write, its outcome. On restart, [`Engine::sync_once`] first
+//! finishes journaled operations without an outcome. Writes are idempotent
+//! through etags and ids: a create that finds its device already there with
+//! the planned content, an update whose etag changed to the planned content,
+//! a delete that finds nothing, are recorded as already applied. The result:
+//! each operation applied and recorded exactly once ([`journal::audit`]).
+//!
+//! # Feature flags
+//!
+//! | feature | default | what it adds |
+//! | --- | --- | --- |
+//! | `memory` | yes | [`MemoryRegistry`], [`MemoryFeed`], [`Fault`]: an in-memory registry with fault injection |
+//!
+//! The IoT Hub and hawkBit Management API connectors are planned as further
+//! features (`iothub`, `hawkbit`); they are not part of this version.
+//!
+//! # Stability
+//!
+//! * Public enums and record structs are `#[non_exhaustive]`: new variants
+//!   and fields come in minor versions.
+//! * [`Error`] is opaque: classify it with its predicates or [`ErrorKind`];
+//!   its `Display` text is not stable and never contains a source or secret.
+//! * The journal frame format (`len u32 LE | crc32c u32 LE | JSON record`) and
+//!   the record JSON are versioned with the crate: a change that old journals
+//!   cannot be read with is a breaking change.
+//! * Secrets ([`Secret`]) never appear in `Debug`, logs or outcomes; they are
+//!   stored in the journal file (mode 0600) when keys are synced.
 
 mod change;
 mod device;

@@ -335,6 +335,68 @@ mod tests {
         );
     }
 
+    fn any_record() -> impl proptest::strategy::Strategy<Value = JournalRecord> {
+        use crate::device::{DeviceId, DeviceRecord};
+        use crate::operation::{Operation, Precondition};
+        use proptest::prelude::*;
+        let id = "[a-z0-9]{1,8}";
+        prop_oneof![
+            (any::<u64>(), any::<u64>())
+                .prop_map(|(run, operations)| JournalRecord::RunStarted { run, operations }),
+            (any::<u64>(), any::<u64>(), id, ".{0,8}").prop_map(|(run, op, id, v)| {
+                JournalRecord::Planned {
+                    run,
+                    op,
+                    operation: Operation::Create {
+                        device: DeviceRecord::new(id).with_tag("k", &v),
+                    },
+                }
+            }),
+            (any::<u64>(), any::<u64>(), id).prop_map(|(run, op, id)| JournalRecord::Planned {
+                run,
+                op,
+                operation: Operation::Disable {
+                    id: DeviceId::new(id),
+                    reason: "r".into(),
+                    precondition: Precondition::IfMatch(crate::device::Etag::new("e")),
+                },
+            }),
+            (any::<u64>(), any::<u64>(), any::<bool>()).prop_map(|(run, op, again)| {
+                JournalRecord::Applied {
+                    run,
+                    op,
+                    outcome: if again {
+                        OpOutcome::AlreadyApplied
+                    } else {
+                        OpOutcome::Applied
+                    },
+                }
+            }),
+            (any::<u64>(), any::<u64>(), any::<u32>()).prop_map(|(run, op, attempts)| {
+                JournalRecord::Failed {
+                    run,
+                    op,
+                    error: "Timeout".into(),
+                    attempts,
+                }
+            }),
+            any::<u64>().prop_map(|run| JournalRecord::RunCompleted { run }),
+        ]
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn frames_round_trip(records in proptest::collection::vec(any_record(), 0..12)) {
+            let mut bytes = Vec::new();
+            for r in &records {
+                encode(r, &mut bytes).unwrap();
+            }
+            let (back, len) = scan(&bytes).unwrap();
+            proptest::prop_assert_eq!(back, records);
+            proptest::prop_assert_eq!(len, bytes.len());
+        }
+    }
+
     #[test]
     fn garbage_with_valid_crc_is_a_decode_error() {
         let payload = b"{\"t\":\"nope\"}";
