@@ -131,36 +131,44 @@ pub struct ArtifactHashes {
 }
 
 impl ArtifactHashes {
-    /// Hashes `data` (streams generated content, so it is cheap in memory).
+    /// Hashes `data` (streams generated content, so it is cheap in memory;
+    /// large content is hashed by three threads at once).
     pub fn of(data: &ArtifactData) -> Self {
-        let mut sha1 = Sha1::new();
-        let mut md5 = Md5::new();
-        let mut sha256 = Sha256::new();
         match data {
-            ArtifactData::Bytes(b) => {
-                sha1.update(b);
-                md5.update(b);
-                sha256.update(b);
-            }
-            ArtifactData::Generated { len, seed } => {
-                let block = PatternBlock::new(*seed);
-                let mut pos = 0_u64;
-                while pos < *len {
-                    let take = (*len - pos).min(1 << 20) as usize;
-                    let chunk = data.chunk(&block, pos, take);
-                    sha1.update(&chunk);
-                    md5.update(&chunk);
-                    sha256.update(&chunk);
-                    pos += take as u64;
+            ArtifactData::Bytes(b) => Self {
+                sha1: hex::encode(Sha1::digest(b)),
+                md5: hex::encode(Md5::digest(b)),
+                sha256: hex::encode(Sha256::digest(b)),
+            },
+            ArtifactData::Generated { .. } => std::thread::scope(|scope| {
+                let sha1 = scope.spawn(|| digest_generated::<Sha1>(data));
+                let md5 = scope.spawn(|| digest_generated::<Md5>(data));
+                let sha256 = digest_generated::<Sha256>(data);
+                Self {
+                    sha1: sha1.join().unwrap_or_default(),
+                    md5: md5.join().unwrap_or_default(),
+                    sha256,
                 }
-            }
-        }
-        Self {
-            sha1: hex::encode(sha1.finalize()),
-            md5: hex::encode(md5.finalize()),
-            sha256: hex::encode(sha256.finalize()),
+            }),
         }
     }
+}
+
+/// One digest over generated content, 1 MiB at a time.
+fn digest_generated<D: Digest>(data: &ArtifactData) -> String {
+    let block = match data {
+        ArtifactData::Generated { seed, .. } => PatternBlock::new(*seed),
+        ArtifactData::Bytes(_) => PatternBlock::new(0),
+    };
+    let len = data.len();
+    let mut hasher = D::new();
+    let mut pos = 0_u64;
+    while pos < len {
+        let take = (len - pos).min(1 << 20) as usize;
+        hasher.update(data.chunk(&block, pos, take));
+        pos += take as u64;
+    }
+    hex::encode(hasher.finalize())
 }
 
 /// One file of a software module, as stored by the server.
@@ -403,6 +411,9 @@ mod tests {
         assert_eq!(&part[..], &whole[65_000..75_000]);
         let hashes = ArtifactHashes::of(&data);
         assert_eq!(hashes.sha256, hex::encode(Sha256::digest(&whole)));
+        assert_eq!(hashes.sha1, hex::encode(Sha1::digest(&whole)));
+        assert_eq!(hashes.md5, hex::encode(Md5::digest(&whole)));
+        assert_eq!(hashes, ArtifactHashes::of(&ArtifactData::Bytes(whole)));
     }
 
     #[test]

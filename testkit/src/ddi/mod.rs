@@ -58,6 +58,42 @@
 //! assert_eq!(server.action(deployment.actions[0]).unwrap().status, ActionStatus::Finished);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Faults and the CDN origin
+//!
+//! ```
+//! use testkit::ddi::{
+//!     ArtifactLinks, ArtifactSpec, Assignment, DdiServer, Fault, FaultRule, LinkOrigin, ModuleSpec,
+//!     RouteKind, TenantConfig,
+//! };
+//!
+//! let server = DdiServer::builder()
+//!     .tenant("DEFAULT", TenantConfig::with_gateway_token("gw"))
+//!     .artifact_links(ArtifactLinks::all_four(LinkOrigin::Cdn))
+//!     .start();
+//! let deployment = server.deploy(
+//!     &["dev-1", "dev-2"],
+//!     ModuleSpec::new("firmware", "2.0").artifact(ArtifactSpec::generated("fw.img", 1 << 20, 7)),
+//!     &Assignment::default(),
+//! );
+//! // the next poll gets a rate-limit 429 (empty body), the one after a 503
+//! server.inject(FaultRule::once(RouteKind::Root, Fault::RateLimited));
+//! server.inject(FaultRule::once(RouteKind::Root, Fault::Status(503)));
+//! // the first CDN download is cut after 1000 bytes
+//! server.inject(FaultRule::once(RouteKind::CdnDownload, Fault::Truncate { after: 1000 }));
+//!
+//! let http = reqwest::blocking::Client::new();
+//! let poll = |id: &str| http.get(server.controller_url(id)).header("Authorization", "GatewayToken gw").send();
+//! assert_eq!(poll("dev-1")?.status(), 429);
+//! assert_eq!(poll("dev-1")?.status(), 503);
+//! assert_eq!(poll("dev-2")?.status(), 200);
+//! let cdn = server.artifact_url("dev-1", deployment.module, "fw.img", LinkOrigin::Cdn);
+//! assert!(http.get(&cdn).send()?.bytes().is_err(), "truncated");
+//! assert_eq!(http.get(&cdn).send()?.bytes()?.len(), 1 << 20);
+//! // the CDN saw no credentials
+//! assert!(server.cdn_requests().iter().all(|r| r.authorization.is_none()));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod action;
 mod catalog;

@@ -171,6 +171,10 @@ impl DdiServerBuilder {
 ///
 /// Methods without a tenant argument work on [`DEFAULT_TENANT`]; the `_in`
 /// variants take one.
+///
+/// Dropping it stops both listeners and joins the server thread, which may
+/// block for up to ~200 ms while transfers are cut off; inside an async test,
+/// drop it from `spawn_blocking` if that matters.
 pub struct DdiServer {
     shared: Arc<Shared>,
     addr: SocketAddr,
@@ -391,9 +395,22 @@ impl DdiServer {
     }
 
     /// Creates a module from `spec`, a distribution named after it, and assigns
-    /// it to every controller: the usual one-call setup.
+    /// it to every controller: the usual one-call setup. Unknown controllers
+    /// are registered without a token (fine for gateway-token or anonymous
+    /// tenants; register them first with a token otherwise).
     pub fn deploy<S: AsRef<str>>(
         &self,
+        controllers: &[S],
+        spec: ModuleSpec,
+        assignment: &Assignment,
+    ) -> Deployment {
+        self.deploy_in(DEFAULT_TENANT, controllers, spec, assignment)
+    }
+
+    /// [`Self::deploy`] in `tenant`.
+    pub fn deploy_in<S: AsRef<str>>(
+        &self,
+        tenant: &str,
         controllers: &[S],
         spec: ModuleSpec,
         assignment: &Assignment,
@@ -406,7 +423,7 @@ impl DdiServer {
             .iter()
             .filter_map(|c| {
                 store
-                    .assign(DEFAULT_TENANT, c.as_ref(), distribution, assignment)
+                    .assign(tenant, c.as_ref(), distribution, assignment)
                     .ok()
             })
             .collect();
