@@ -183,6 +183,11 @@ fn roundtrip<T: Document + PartialEq + std::fmt::Debug>(doc: &T) {
     let back =
         T::from_json(&bytes).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&bytes)));
     assert_eq!(&back, doc);
+    #[cfg(feature = "cbor")]
+    {
+        let back = T::from_cbor(&doc.to_cbor()).unwrap();
+        assert_eq!(&back, doc, "cbor");
+    }
 }
 
 proptest! {

@@ -52,6 +52,12 @@ fn check<T: Document + PartialEq + std::fmt::Debug>(
     let encoded = doc.to_json();
     let again = T::from_json(&encoded).map_err(|e| format!("{name}: re-decode: {e}"))?;
     assert_eq!(doc, again, "{name}: decode(encode(x)) != x");
+    #[cfg(feature = "cbor")]
+    assert_eq!(
+        T::from_cbor(&doc.to_cbor()).map_err(|e| e.to_string())?,
+        doc,
+        "{name}: cbor"
+    );
     let original: Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
     let reencoded: Value = serde_json::from_slice(&encoded).map_err(|e| e.to_string())?;
     equivalent(&original, &reencoded, name, "$");

@@ -97,6 +97,11 @@ impl Controller {
     fn api(&self, method: Method, url: Url) -> Req<'_> {
         let mut r = Req::new(method, url, self.auth.as_deref());
         r.timeout = self.shared.request_timeout;
+        r.accept = Some(if self.shared.cbor {
+            "application/cbor"
+        } else {
+            "application/json"
+        });
         r
     }
 
@@ -165,9 +170,7 @@ impl Controller {
             .get(header::ETAG)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let body = read_limited(resp, self.shared.max_document_bytes).await?;
-        let base = ControllerBase::from_json(&body)
-            .map_err(|e| Error::new(ErrorKind::Decode).with_source(e))?;
+        let base: ControllerBase = self.shared.read_doc(resp).await?;
         Ok(PollResponse::Modified { base, etag })
     }
 
@@ -214,7 +217,7 @@ impl Controller {
         feedback: &ActionFeedback,
     ) -> Result<()> {
         let url = self.feedback_url(action)?;
-        self.post(url, feedback.to_json()).await
+        self.post(url, feedback).await
     }
 
     /// Operation 4: `GET cancelAction/{id}`.
@@ -228,7 +231,7 @@ impl Controller {
     /// with `closed` + `success`; refuse it with `rejected`.
     pub async fn cancel_feedback(&self, cancel: &Link, feedback: &ActionFeedback) -> Result<()> {
         let url = self.feedback_url(cancel)?;
-        self.post(url, feedback.to_json()).await
+        self.post(url, feedback).await
     }
 
     /// Operation 6: `PUT configData` (the link from the poll if given,
@@ -238,7 +241,7 @@ impl Controller {
             Some(l) => self.resolve(l)?,
             None => self.under_root(&["configData"]),
         };
-        let req = self.api(Method::PUT, url).json(data.to_json());
+        let req = self.api(Method::PUT, url).doc(data, self.shared.cbor);
         self.shared.send(&req, &[]).await.map(drop)
     }
 
@@ -260,7 +263,7 @@ impl Controller {
     ) -> Result<InstalledBaseChange> {
         let req = self
             .api(Method::PUT, self.under_root(&["installedBase"]))
-            .json(version.to_json());
+            .doc(version, self.shared.cbor);
         let resp = self.shared.send(&req, &[]).await?;
         Ok(if resp.status() == StatusCode::CREATED {
             InstalledBaseChange::Created
@@ -293,7 +296,7 @@ impl Controller {
         feedback: &ConfirmationFeedback,
     ) -> Result<()> {
         let url = self.feedback_url(action)?;
-        self.post(url, feedback.to_json()).await
+        self.post(url, feedback).await
     }
 
     /// Operation 12: `POST confirmationBase/activateAutoConfirm`.
@@ -306,7 +309,7 @@ impl Controller {
             self.under_root(&["confirmationBase", "activateAutoConfirm"]),
         );
         if let Some(b) = body {
-            req = req.json(b.to_json());
+            req = req.doc(b, self.shared.cbor);
         }
         let resp = self.shared.send(&req, &[409]).await?;
         Ok(if resp.status() == StatusCode::CONFLICT {
@@ -342,15 +345,16 @@ impl Controller {
             .md5sum()
             .ok_or_else(|| Error::new(ErrorKind::MissingLink))?;
         let url = self.resolve(link)?;
-        let req = Req::new(Method::GET, url, self.auth.as_deref());
+        let mut req = self.api(Method::GET, url);
+        req.accept = Some("text/plain");
         let resp = self.shared.send(&req, &[]).await?;
         let body = read_limited(resp, 4096).await?;
         let text = String::from_utf8_lossy(&body);
         Md5Sum::parse(&text).map_err(|e| Error::new(ErrorKind::Decode).with_source(e))
     }
 
-    async fn post(&self, url: Url, body: Vec<u8>) -> Result<()> {
-        let req = self.api(Method::POST, url).json(body);
+    async fn post<T: Document>(&self, url: Url, body: &T) -> Result<()> {
+        let req = self.api(Method::POST, url).doc(body, self.shared.cbor);
         self.shared.send(&req, &[]).await.map(drop)
     }
 

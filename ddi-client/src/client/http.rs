@@ -19,7 +19,9 @@ pub(crate) struct Req<'a> {
     pub(crate) method: Method,
     pub(crate) url: Url,
     pub(crate) auth: Option<&'a str>,
-    pub(crate) body: Option<Vec<u8>>,
+    pub(crate) body: Option<(Vec<u8>, &'static str)>,
+    /// `Accept`; `None` for downloads, which must not ask for JSON.
+    pub(crate) accept: Option<&'static str>,
     pub(crate) headers: Vec<(header::HeaderName, String)>,
     pub(crate) timeout: Option<Duration>,
 }
@@ -31,13 +33,15 @@ impl<'a> Req<'a> {
             url,
             auth,
             body: None,
+            accept: None,
             headers: Vec::new(),
             timeout: None,
         }
     }
 
-    pub(crate) fn json(mut self, body: Vec<u8>) -> Self {
-        self.body = Some(body);
+    /// Sets the body, encoded as JSON or (with `cbor`) CBOR.
+    pub(crate) fn doc<T: Document>(mut self, doc: &T, cbor: bool) -> Self {
+        self.body = Some(encode(doc, cbor));
         self
     }
 
@@ -51,18 +55,18 @@ impl Shared {
     /// Sends once, without retries, returning any response (the caller
     /// judges the status).
     pub(crate) async fn send_once(&self, req: &Req<'_>) -> Result<Response> {
-        let mut b = self
-            .http
-            .request(req.method.clone(), req.url.clone())
-            .header(header::ACCEPT, "application/json");
+        let mut b = self.http.request(req.method.clone(), req.url.clone());
+        if let Some(accept) = req.accept {
+            b = b.header(header::ACCEPT, accept);
+        }
         if let Some(auth) = req.auth
             && self.may_send_auth(&req.url)
         {
             b = b.header(header::AUTHORIZATION, auth);
         }
-        if let Some(body) = &req.body {
+        if let Some((body, content_type)) = &req.body {
             b = b
-                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::CONTENT_TYPE, *content_type)
                 .body(body.clone());
         }
         if let Some(t) = req.timeout {
@@ -136,8 +140,14 @@ impl Shared {
     /// number of bytes.
     pub(crate) async fn fetch<T: Document>(&self, req: &Req<'_>) -> Result<T> {
         let resp = self.send(req, &[]).await?;
+        self.read_doc(resp).await
+    }
+
+    /// Reads and decodes a document, by its `Content-Type`.
+    pub(crate) async fn read_doc<T: Document>(&self, resp: Response) -> Result<T> {
+        let cbor = is_cbor(&resp);
         let body = read_limited(resp, self.max_document_bytes).await?;
-        T::from_json(&body).map_err(|e| Error::new(ErrorKind::Decode).with_source(e))
+        decode(&body, cbor).map_err(|e| Error::new(ErrorKind::Decode).with_source(e))
     }
 }
 
@@ -163,12 +173,48 @@ pub(crate) async fn read_limited(resp: Response, limit: usize) -> Result<Vec<u8>
 /// `ExceptionInfo` body if there is one.
 pub(crate) async fn error_from_response(resp: Response) -> Error {
     let status = resp.status().as_u16();
+    let cbor = is_cbor(&resp);
     let body = tokio::time::timeout(Duration::from_secs(10), read_limited(resp, MAX_ERROR_BODY))
         .await
         .ok()
         .and_then(Result::ok);
     let info = body
         .filter(|b| !b.is_empty())
-        .and_then(|b| ExceptionInfo::from_json(&b).ok());
+        .and_then(|b| decode::<ExceptionInfo>(&b, cbor).ok());
     Error::status(status, info)
+}
+
+fn is_cbor(resp: &Response) -> bool {
+    resp.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("cbor"))
+}
+
+#[cfg(feature = "cbor")]
+fn decode<T: Document>(body: &[u8], cbor: bool) -> Result<T, crate::model::DecodeError> {
+    if cbor {
+        T::from_cbor(body)
+    } else {
+        T::from_json(body)
+    }
+}
+
+#[cfg(not(feature = "cbor"))]
+fn decode<T: Document>(body: &[u8], _cbor: bool) -> Result<T, crate::model::DecodeError> {
+    T::from_json(body)
+}
+
+#[cfg(feature = "cbor")]
+fn encode<T: Document>(doc: &T, cbor: bool) -> (Vec<u8>, &'static str) {
+    if cbor {
+        (doc.to_cbor(), "application/cbor")
+    } else {
+        (doc.to_json(), "application/json")
+    }
+}
+
+#[cfg(not(feature = "cbor"))]
+fn encode<T: Document>(doc: &T, _cbor: bool) -> (Vec<u8>, &'static str) {
+    (doc.to_json(), "application/json")
 }

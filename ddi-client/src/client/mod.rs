@@ -41,6 +41,7 @@ pub struct ClientBuilder {
     max_document_bytes: usize,
     max_redirects: usize,
     pool_idle_per_host: usize,
+    cbor: bool,
 }
 
 impl ClientBuilder {
@@ -145,6 +146,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends request bodies as CBOR and asks for CBOR answers (hawkBit ≥
+    /// 0.3.0M2 speaks both). Default: JSON.
+    #[cfg(feature = "cbor")]
+    pub fn cbor(&mut self, on: bool) -> &mut Self {
+        self.cbor = on;
+        self
+    }
+
     /// Validates the configuration and builds the client. Performs no I/O.
     pub fn build(&self) -> Result<Client> {
         let config = |e: &str| Error::new(ErrorKind::Config).with_source(e.to_owned());
@@ -213,6 +222,7 @@ impl ClientBuilder {
                 backoff: self.backoff,
                 max_document_bytes: self.max_document_bytes,
                 request_timeout: self.request_timeout,
+                cbor: self.cbor,
             }),
         })
     }
@@ -243,6 +253,7 @@ pub(crate) struct Shared {
     pub(crate) backoff: Backoff,
     pub(crate) max_document_bytes: usize,
     pub(crate) request_timeout: Option<Duration>,
+    pub(crate) cbor: bool,
 }
 
 /// A DDI client: one connection pool and configuration, shared by any number
@@ -273,6 +284,7 @@ impl Client {
             max_document_bytes: DEFAULT_MAX_DOCUMENT_BYTES,
             max_redirects: 5,
             pool_idle_per_host: 32,
+            cbor: false,
         }
     }
 

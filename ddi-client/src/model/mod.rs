@@ -61,9 +61,10 @@ pub trait Document: Serialize + DeserializeOwned {
 
     /// Decodes JSON leniently.
     fn from_json(bytes: &[u8]) -> Result<Self, DecodeError> {
-        serde_json::from_slice(bytes).map_err(|source| DecodeError {
+        serde_json::from_slice(bytes).map_err(|e| DecodeError {
             document: Self::NAME,
-            source,
+            position: Some((e.line(), e.column())),
+            source: Box::new(e),
         })
     }
 
@@ -73,6 +74,25 @@ pub trait Document: Serialize + DeserializeOwned {
         // for which serde_json cannot fail; an empty body would be caught by
         // the server's validation.
         serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Decodes CBOR (as hawkBit's Jackson CBOR mapper writes it) leniently.
+    #[cfg(feature = "cbor")]
+    fn from_cbor(bytes: &[u8]) -> Result<Self, DecodeError> {
+        ciborium::de::from_reader(bytes).map_err(|e| DecodeError {
+            document: Self::NAME,
+            position: None,
+            source: Box::new(e),
+        })
+    }
+
+    /// Encodes CBOR strictly (same fields as JSON).
+    #[cfg(feature = "cbor")]
+    fn to_cbor(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        // Writing to a Vec cannot fail, and the models have no non-string keys.
+        let _ = ciborium::ser::into_writer(self, &mut out);
+        out
     }
 }
 
@@ -101,12 +121,13 @@ documents! {
 
 /// A document that could not be decoded.
 ///
-/// `Display` names the document and the position; the underlying parser
-/// error is available through [`std::error::Error::source`].
+/// `Display` names the document and, for JSON, the position; the underlying
+/// parser error is available through [`std::error::Error::source`].
 #[derive(Debug)]
 pub struct DecodeError {
     document: &'static str,
-    source: serde_json::Error,
+    position: Option<(usize, usize)>,
+    source: Box<dyn std::error::Error + Send + Sync>,
 }
 
 impl DecodeError {
@@ -115,31 +136,24 @@ impl DecodeError {
         self.document
     }
 
-    /// The line of the problem (1-based).
-    pub fn line(&self) -> usize {
-        self.source.line()
-    }
-
-    /// The column of the problem (1-based).
-    pub fn column(&self) -> usize {
-        self.source.column()
+    /// Line and column (1-based) of the problem in a JSON document.
+    pub fn position(&self) -> Option<(usize, usize)> {
+        self.position
     }
 }
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "invalid {} document at line {} column {}",
-            self.document,
-            self.source.line(),
-            self.source.column()
-        )
+        write!(f, "invalid {} document", self.document)?;
+        if let Some((line, column)) = self.position {
+            write!(f, " at line {line} column {column}")?;
+        }
+        Ok(())
     }
 }
 
 impl std::error::Error for DecodeError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
+        Some(&*self.source)
     }
 }
