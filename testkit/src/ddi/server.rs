@@ -104,8 +104,10 @@ impl DdiServerBuilder {
         let cdn_addr = cdn_listener
             .local_addr()
             .unwrap_or_else(|e| panic!("listener has no address: {e}"));
-        let mut store = Store::default();
-        store.links = self.links;
+        let mut store = Store {
+            links: self.links,
+            ..Store::default()
+        };
         if self.tenants.is_empty() {
             store.set_tenant(DEFAULT_TENANT, TenantConfig::default());
         }
