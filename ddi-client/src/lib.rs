@@ -109,8 +109,9 @@
 //! | feature | default | effect |
 //! |---|---|---|
 //! | `native-tls` | off | use the platform TLS library instead of rustls (rustls stays compiled in: the workspace pins reqwest with `rustls-tls`) |
+//! | `cbor` | off | CBOR documents: [`model::Document::from_cbor`]/`to_cbor` and [`ClientBuilder::cbor`] to speak CBOR with the server |
 //!
-//! The models need no feature. There is no CBOR support yet.
+//! The models need no feature.
 //!
 //! # Wire and stability rules
 //!

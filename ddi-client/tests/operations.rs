@@ -417,3 +417,20 @@ fn invalid_configuration_is_a_caller_bug() {
     );
     assert!(format!("{:?}", Auth::TargetToken("s3cret".into())).contains("redacted"));
 }
+
+#[tokio::test]
+async fn explicit_proxy_receives_the_requests() {
+    let proxy =
+        Server::start(|_, _| json(200, r#"{"config":{"polling":{"sleep":"00:00:30"}}}"#)).await;
+    let c = Client::builder("http://ddi.invalid", "DEFAULT")
+        .auth(Auth::TargetToken("t".into()))
+        .proxy(proxy.url())
+        .build()
+        .unwrap()
+        .controller("d")
+        .unwrap();
+    assert_eq!(c.poll().await.unwrap().sleep(), Some("00:00:30"));
+    let req = &proxy.requests()[0];
+    assert_eq!(req.target, "http://ddi.invalid/DEFAULT/controller/v1/d");
+    assert_eq!(req.header("authorization"), Some("TargetToken t"));
+}

@@ -210,6 +210,17 @@ impl PollingBounds {
         })
     }
 
+    /// A local override: always exactly `interval`, whatever the server
+    /// suggests (a zero interval becomes 1 ms).
+    pub fn fixed(interval: Duration) -> Self {
+        let d = interval.max(Duration::from_millis(1));
+        Self {
+            min: d,
+            max: d,
+            fallback: d,
+        }
+    }
+
     /// Sets the interval used when the server gives none (clamped).
     pub fn with_fallback(mut self, fallback: Duration) -> Self {
         self.fallback = fallback.clamp(self.min, self.max);
@@ -286,6 +297,12 @@ mod tests {
         assert_eq!(b.interval(Some("PT48H")), Duration::from_secs(86_400));
         assert_eq!(b.interval(Some("garbage")), Duration::from_secs(300));
         assert_eq!(b.interval(None), Duration::from_secs(300));
+        let fixed = PollingBounds::fixed(Duration::from_secs(7));
+        assert_eq!(fixed.interval(Some("12:00:00")), Duration::from_secs(7));
+        assert_eq!(
+            PollingBounds::fixed(Duration::ZERO).interval(None),
+            Duration::from_millis(1)
+        );
         assert_eq!(
             PollingBounds::new(Duration::ZERO, Duration::from_secs(1)),
             Err(BoundsError::ZeroMinimum)
