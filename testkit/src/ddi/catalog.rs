@@ -13,6 +13,9 @@ use sha2::{Digest, Sha256};
 /// so the pattern never lines up with power-of-two chunk or range sizes.
 const PATTERN_BLOCK: usize = 65_521;
 
+/// Chunks up to this size are served from a generated artifact without copying.
+pub(crate) const PATTERN_WINDOW: usize = 64 * 1024;
+
 /// The bytes of an artifact.
 #[derive(Clone)]
 pub enum ArtifactData {
@@ -60,12 +63,19 @@ impl ArtifactData {
                 let to = from.saturating_add(len).min(b.len());
                 b.slice(from..to)
             }
-            Self::Generated { .. } => {
+            Self::Generated { len: total, .. } => {
+                let len =
+                    len.min(usize::try_from(total.saturating_sub(start)).unwrap_or(usize::MAX));
+                let offset = (start % PATTERN_BLOCK as u64) as usize;
+                if len <= PATTERN_WINDOW {
+                    // the common streaming case: a zero-copy view
+                    return block.wide.slice(offset..offset + len);
+                }
                 let mut out = Vec::with_capacity(len);
-                let mut pos = (start % PATTERN_BLOCK as u64) as usize;
+                let mut pos = offset;
                 while out.len() < len {
                     let take = (len - out.len()).min(PATTERN_BLOCK - pos);
-                    out.extend_from_slice(block.bytes.get(pos..pos + take).unwrap_or_default());
+                    out.extend_from_slice(block.wide.get(pos..pos + take).unwrap_or_default());
                     pos = 0;
                 }
                 Bytes::from(out)
@@ -85,10 +95,12 @@ impl ArtifactData {
     }
 }
 
-/// The repeating block of a generated artifact.
+/// The repeating block of a generated artifact, followed by its first
+/// [`PATTERN_WINDOW`] bytes again, so any window up to that size starting
+/// anywhere in the block is one contiguous slice.
 #[derive(Clone)]
 pub(crate) struct PatternBlock {
-    bytes: Arc<[u8]>,
+    wide: Bytes,
 }
 
 impl PatternBlock {
@@ -107,9 +119,10 @@ impl PatternBlock {
             let take = word.len().min(PATTERN_BLOCK - bytes.len());
             bytes.extend_from_slice(word.get(..take).unwrap_or_default());
         }
-        Self {
-            bytes: bytes.into(),
-        }
+        let wide: Vec<u8> = (0..PATTERN_BLOCK + PATTERN_WINDOW)
+            .map(|i| bytes.get(i % PATTERN_BLOCK).copied().unwrap_or(0))
+            .collect();
+        Self { wide: wide.into() }
     }
 }
 
@@ -414,6 +427,19 @@ mod tests {
         assert_eq!(hashes.sha1, hex::encode(Sha1::digest(&whole)));
         assert_eq!(hashes.md5, hex::encode(Md5::digest(&whole)));
         assert_eq!(hashes, ArtifactHashes::of(&ArtifactData::Bytes(whole)));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_generated_window_matches_the_whole(start in 0_u64..300_000, len in 0_usize..140_000) {
+            let data = ArtifactData::Generated { len: 300_000, seed: 3 };
+            let whole = data.to_bytes();
+            let block = PatternBlock::new(3);
+            let part = data.chunk(&block, start, len);
+            let from = start as usize;
+            let to = (from + len).min(whole.len());
+            proptest::prop_assert_eq!(&part[..], &whole[from..to]);
+        }
     }
 
     #[test]

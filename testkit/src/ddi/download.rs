@@ -13,7 +13,8 @@ use futures_util::stream;
 use super::catalog::Artifact;
 use super::http_date;
 
-const CHUNK: usize = 64 * 1024;
+/// Streaming chunk size; equal to the zero-copy window of generated artifacts.
+const CHUNK: usize = super::catalog::PATTERN_WINDOW;
 const BOUNDARY: &str = "THIS_STRING_SEPARATES_MULTIPART";
 
 /// Misbehaviour applied to a download.
