@@ -105,6 +105,14 @@ impl Twin {
         crate::decode::from_slice("twin", bytes)
     }
 
+    /// Decodes a twin and checks it against IoT Hub's limits
+    /// ([`crate::validate::twin::validate_twin`]).
+    pub fn from_json_validated(bytes: &[u8]) -> Result<Self, TwinDocumentError> {
+        let twin = Self::from_json(bytes).map_err(TwinDocumentError::Decode)?;
+        crate::validate::twin::validate_twin(&twin).map_err(TwinDocumentError::Invalid)?;
+        Ok(twin)
+    }
+
     /// A twin with only a device id.
     pub fn new(device_id: impl Into<String>) -> Self {
         Self {
@@ -127,6 +135,18 @@ impl Twin {
     pub fn is_edge(&self) -> bool {
         self.capabilities.as_ref().is_some_and(|c| c.iot_edge)
     }
+}
+
+/// Why a twin document was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TwinDocumentError {
+    /// Not a twin.
+    #[error("twin does not decode")]
+    Decode(#[source] crate::DecodeError),
+    /// A twin over IoT Hub's limits.
+    #[error("twin breaks iot hub limits")]
+    Invalid(#[source] crate::validate::Violations),
 }
 
 /// A twin PATCH body (`PATCH /twins/{id}`): a JSON merge where `null`

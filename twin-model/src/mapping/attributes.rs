@@ -17,6 +17,8 @@
 //!    in the order of step 1 are kept; the rest are dropped
 //!    ([`DropReason::OverLimit`]), so tags win over reported properties.
 //!
+//! Strings are written raw; one that reads back as another JSON type
+//! (`"1.0"`, `"true"`) is kept but listed in [`AttributeMapping::ambiguous`].
 //! The reverse mapping is exact when [`AttributeMapping::is_lossless`].
 
 use std::collections::BTreeMap;
@@ -28,7 +30,7 @@ use crate::hawkbit::target::{
     java_len,
 };
 use crate::mapping::flatten::{UnflattenError, flatten, insert_dotted};
-use crate::mapping::value_text::{from_text, to_text};
+use crate::mapping::value_text::{from_text, is_ambiguous, to_text};
 
 /// What to do with values over 128 characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -98,12 +100,16 @@ pub struct AttributeMapping {
     pub dropped: Vec<DroppedEntry>,
     /// Keys whose value was truncated.
     pub truncated: Vec<String>,
+    /// Keys holding a string that reads back as another JSON type (see
+    /// [`crate::mapping::value_text::is_ambiguous`]).
+    pub ambiguous: Vec<String>,
 }
 
 impl AttributeMapping {
-    /// True when nothing was dropped or truncated.
+    /// True when nothing was dropped, truncated or made ambiguous, so
+    /// [`attributes_to_twin`] gives back exactly the input.
     pub fn is_lossless(&self) -> bool {
-        self.dropped.is_empty() && self.truncated.is_empty()
+        self.dropped.is_empty() && self.truncated.is_empty() && self.ambiguous.is_empty()
     }
 
     /// A DDI `configData` body carrying the attributes.
@@ -181,6 +187,9 @@ pub fn twin_to_attributes(
                 continue;
             }
             kept += 1;
+            if is_ambiguous(entry.value) {
+                out.ambiguous.push(key.clone());
+            }
             out.attributes.insert(key, value);
         }
     }

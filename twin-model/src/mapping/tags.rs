@@ -9,7 +9,7 @@
 //! still does not fit is dropped, as are keys containing `.`. Keys over 128 characters are dropped.
 //! At most 100 entries are kept, in key order; the rest are dropped. Every
 //! drop is reported. The reverse ([`metadata_to_tags`]) is exact when
-//! nothing was dropped.
+//! [`MetadataMapping::is_lossless`].
 //!
 //! # Target tag policy
 //!
@@ -26,7 +26,7 @@ use crate::hawkbit::target::{
 };
 use crate::mapping::attributes::{DropReason, DroppedEntry};
 use crate::mapping::flatten::{UnflattenError, flatten, insert_dotted};
-use crate::mapping::value_text::{from_text, to_text};
+use crate::mapping::value_text::{from_text, is_ambiguous, to_text};
 
 /// Default prefix of metadata keys written from tags.
 pub const METADATA_PREFIX: &str = "twin.tags.";
@@ -38,6 +38,15 @@ pub struct MetadataMapping {
     pub entries: Vec<MetadataEntry>,
     /// Entries left out.
     pub dropped: Vec<DroppedEntry>,
+    /// Keys holding a string that reads back as another JSON type.
+    pub ambiguous: Vec<String>,
+}
+
+impl MetadataMapping {
+    /// True when [`metadata_to_tags`] gives back exactly the input.
+    pub fn is_lossless(&self) -> bool {
+        self.dropped.is_empty() && self.ambiguous.is_empty()
+    }
 }
 
 /// Maps tags to metadata entries under `prefix` (see the module policy).
@@ -86,6 +95,9 @@ pub fn tags_to_metadata(tags: &Map<String, Value>, prefix: &str) -> MetadataMapp
                 reason: DropReason::OverLimit,
             });
         } else {
+            if is_ambiguous(value) {
+                out.ambiguous.push(key.clone());
+            }
             out.entries.push(MetadataEntry { key, value: text });
         }
     }
