@@ -3,5 +3,7 @@
 pub mod agent;
 pub mod manager;
 pub mod model;
+#[cfg(feature = "mqtt")]
+pub mod mqtt;
 pub mod publication;
 pub mod topic;

@@ -32,6 +32,9 @@ pub enum AgentStep {
         /// The id to echo.
         activity_id: String,
     },
+    /// A repeated message (the manager re-sends after a reconnect): publish
+    /// the last feedback of that activity again instead of redoing work.
+    Repeat(Envelope<Feedback>),
     /// Refuse a desired state at once with `IDENTIFICATION_FAILED`.
     Reject {
         /// The activity, as far as it could be read.
@@ -77,6 +80,8 @@ pub struct AgentCore {
     domain: String,
     topics: Topics,
     activity: Option<AgentActivity>,
+    /// The last feedback of the activity that ended most recently.
+    finished: Option<Envelope<Feedback>>,
     max_components: usize,
 }
 
@@ -86,6 +91,8 @@ struct AgentActivity {
     desired: DesiredState,
     actions: Vec<Action>,
     failed: bool,
+    done: Vec<CommandKind>,
+    last_feedback: Option<Envelope<Feedback>>,
 }
 
 impl AgentCore {
@@ -96,6 +103,7 @@ impl AgentCore {
             topics: Topics::for_domain(&domain),
             domain,
             activity: None,
+            finished: None,
             max_components: 100_000,
         }
     }
@@ -167,6 +175,9 @@ impl AgentCore {
                 reason,
             };
         };
+        if let Some(repeat) = self.repeat_for(&env.activity_id, None) {
+            return AgentStep::Repeat(repeat);
+        }
         if let Err(e) = desired.validate(self.max_components) {
             return AgentStep::Reject {
                 activity_id: env.activity_id,
@@ -185,6 +196,8 @@ impl AgentCore {
             desired: desired.clone(),
             actions: Vec::new(),
             failed: false,
+            done: Vec::new(),
+            last_feedback: None,
         });
         AgentStep::Identify {
             activity_id: env.activity_id,
@@ -192,11 +205,34 @@ impl AgentCore {
         }
     }
 
+    /// The feedback to repeat when `activity_id` (and `command`, if any) was
+    /// handled already.
+    fn repeat_for(
+        &self,
+        activity_id: &str,
+        command: Option<&CommandKind>,
+    ) -> Option<Envelope<Feedback>> {
+        if let Some(a) = &self.activity
+            && a.id == activity_id
+        {
+            let seen = command.is_none_or(|c| a.done.contains(c));
+            return if seen { a.last_feedback.clone() } else { None };
+        }
+        self.finished
+            .as_ref()
+            .filter(|f| f.activity_id == activity_id)
+            .cloned()
+    }
+
     fn on_command(&mut self, bytes: &[u8]) -> AgentStep {
         let env = match Envelope::<Command>::from_slice(bytes) {
             Ok(env) => env,
             Err(e) => return AgentStep::Ignore(AgentWarning::Undecodable(e)),
         };
+        let kind = env.payload.as_ref().and_then(|c| c.command.as_ref());
+        if let Some(repeat) = self.repeat_for(&env.activity_id, kind) {
+            return AgentStep::Repeat(repeat);
+        }
         let current = match &self.activity {
             Some(a) if a.id == env.activity_id => None,
             Some(a) => Some(format!("activity {:?} is current", a.id)),
@@ -271,9 +307,35 @@ impl AgentCore {
         self.activity.as_ref().is_some_and(|a| a.failed)
     }
 
-    /// Ends the activity.
+    /// Ends the activity, remembering its last feedback for repeats.
     pub fn finish(&mut self) {
-        self.activity = None;
+        if let Some(a) = self.activity.take() {
+            self.finished = a.last_feedback;
+        }
+    }
+
+    /// Records that `command` ran, so a repeated command is answered with
+    /// the last feedback instead of running again.
+    pub fn mark_done(&mut self, command: CommandKind) {
+        if let Some(a) = self.activity.as_mut() {
+            a.done.push(command);
+        }
+    }
+
+    /// Remembers the latest feedback sent for the current activity.
+    pub fn remember(&mut self, feedback: &Envelope<Feedback>) {
+        if let Some(a) = self.activity.as_mut()
+            && a.id == feedback.activity_id
+        {
+            a.last_feedback = Some(feedback.clone());
+        }
+    }
+
+    /// The latest feedback of the current activity (re-sent after a reconnect).
+    pub fn last_feedback(&self) -> Option<&Envelope<Feedback>> {
+        self.activity
+            .as_ref()
+            .and_then(|a| a.last_feedback.as_ref())
     }
 
     /// Whether `baseline` is known: empty, `*`, a baseline title of the desired

@@ -117,6 +117,7 @@ impl PhaseContext<'_> {
         let fb = self
             .core
             .feedback((self.clock)(), self.progress_status.clone(), "");
+        self.core.remember(&fb);
         self.sink.send(AgentOutput::Feedback(fb));
     }
 }
@@ -211,6 +212,17 @@ impl<A: DomainAgent> AgentRuntime<A> {
             now,
             inv,
         )));
+        // The last feedback of a running activity may have been lost while
+        // the broker was away.
+        if let Some(fb) = self.core.last_feedback() {
+            sink.send(AgentOutput::Feedback(fb.clone()));
+        }
+    }
+
+    fn feedback(&mut self, sink: &mut dyn AgentSink, status: Status, message: &str) {
+        let fb = self.core.feedback((self.clock)(), status, message);
+        self.core.remember(&fb);
+        sink.send(AgentOutput::Feedback(fb));
     }
 
     /// Handles one message from the manager.
@@ -240,16 +252,13 @@ impl<A: DomainAgent> AgentRuntime<A> {
                     fb,
                 )));
             }
+            AgentStep::Repeat(fb) => sink.send(AgentOutput::Feedback(fb)),
             AgentStep::Ignore(w) => sink.send(AgentOutput::Warning(w)),
         }
     }
 
     async fn identify(&mut self, desired: DesiredState, sink: &mut dyn AgentSink) {
-        sink.send(AgentOutput::Feedback(self.core.feedback(
-            (self.clock)(),
-            Status::Identifying,
-            "",
-        )));
+        self.feedback(sink, Status::Identifying, "");
         let mut ctx = PhaseContext {
             core: &mut self.core,
             sink,
@@ -258,31 +267,18 @@ impl<A: DomainAgent> AgentRuntime<A> {
             baseline: String::new(),
         };
         let result = self.agent.identify(&desired, &mut ctx).await;
-        let now = (self.clock)();
         match result {
             Ok(actions) => {
                 let empty = actions.is_empty();
                 self.core.identified(actions);
-                sink.send(AgentOutput::Feedback(self.core.feedback(
-                    now,
-                    Status::Identified,
-                    "",
-                )));
+                self.feedback(sink, Status::Identified, "");
                 if empty {
-                    sink.send(AgentOutput::Feedback(self.core.feedback(
-                        now,
-                        Status::Completed,
-                        "",
-                    )));
+                    self.feedback(sink, Status::Completed, "");
                     self.core.finish();
                 }
             }
             Err(e) => {
-                sink.send(AgentOutput::Feedback(self.core.feedback(
-                    now,
-                    Status::IdentificationFailed,
-                    &e.message,
-                )));
+                self.feedback(sink, Status::IdentificationFailed, &e.message);
                 self.core.finish();
             }
         }
@@ -298,22 +294,13 @@ impl<A: DomainAgent> AgentRuntime<A> {
             return;
         };
         if !self.core.knows_baseline(&baseline) {
-            let fb = self.core.feedback(
-                (self.clock)(),
-                st.failure,
-                &format!("Unknown baseline {baseline}"),
-            );
-            sink.send(AgentOutput::Feedback(fb));
+            self.feedback(sink, st.failure, &format!("Unknown baseline {baseline}"));
             return;
         }
         if let Some(s) = &st.action_progress {
             self.core.set_all_actions(s, None);
         }
-        sink.send(AgentOutput::Feedback(self.core.feedback(
-            (self.clock)(),
-            st.progress.clone(),
-            "",
-        )));
+        self.feedback(sink, st.progress.clone(), "");
         let mut ctx = PhaseContext {
             core: &mut self.core,
             sink,
@@ -328,7 +315,6 @@ impl<A: DomainAgent> AgentRuntime<A> {
             CommandKind::Rollback => self.agent.rollback(&mut ctx).await,
             _ => self.agent.cleanup(&mut ctx).await,
         };
-        let now = (self.clock)();
         match result {
             Ok(()) => {
                 if let Some(s) = &st.action_success {
@@ -337,27 +323,24 @@ impl<A: DomainAgent> AgentRuntime<A> {
                 if command == CommandKind::Rollback {
                     self.core.mark_failed();
                 }
-                sink.send(AgentOutput::Feedback(
-                    self.core.feedback(now, st.success, ""),
-                ));
+                self.feedback(sink, st.success, "");
             }
             Err(e) => {
                 if let Some(s) = &st.action_failure {
                     self.core.set_all_actions(s, Some(&e.message));
                 }
                 self.core.mark_failed();
-                sink.send(AgentOutput::Feedback(
-                    self.core.feedback(now, st.failure, &e.message),
-                ));
+                self.feedback(sink, st.failure, &e.message);
             }
         }
+        self.core.mark_done(command.clone());
         if command == CommandKind::Cleanup {
             let end = if self.core.has_failed() {
                 Status::Incomplete
             } else {
                 Status::Completed
             };
-            sink.send(AgentOutput::Feedback(self.core.feedback(now, end, "")));
+            self.feedback(sink, end, "");
             self.core.finish();
         }
     }

@@ -97,9 +97,9 @@ impl Activity {
             };
             out.push_back(ManagerOutput::ToAgent {
                 domain: d.id.clone(),
-                message: AgentMessage::DesiredState(Envelope::new(a.id.clone(), now, part)),
+                message: AgentMessage::DesiredState(Envelope::new(a.id.clone(), now, part.clone())),
             });
-            a.domains.push(DomainRun::new(d.id.clone()));
+            a.domains.push(DomainRun::new(d.id.clone(), part));
         }
         if a.domains.is_empty() {
             a.finish(
@@ -576,6 +576,64 @@ impl Activity {
                 );
                 self.finish(now, Status::Incomplete, msg, out);
             }
+        }
+    }
+
+    /// Re-sends what the domains may have missed while the connection (or the
+    /// broker) was down: the desired state to domains still identifying, the
+    /// current command to domains still in that phase, pending rollbacks and
+    /// cleanups, and a pending consent request. Agents answer a repeat with
+    /// their last feedback, so nothing runs twice.
+    pub(crate) fn resend(&mut self, now: i64, out: &mut VecDeque<ManagerOutput>) {
+        use DomainState as D;
+        if self.stage == Stage::Finished {
+            return;
+        }
+        let phase = match &self.stage {
+            Stage::Phase(cmd) => Some(cmd.clone()),
+            _ => None,
+        };
+        let mut sends: Vec<(String, Option<CommandKind>)> = Vec::new();
+        for d in &self.domains {
+            let cmd = match (d.state, &phase) {
+                (D::Identifying, _) => None,
+                (D::Identified | D::Downloading, Some(CommandKind::Download))
+                | (D::DownloadSuccess | D::Updating, Some(CommandKind::Update))
+                | (D::UpdateSuccess | D::Activating, Some(CommandKind::Activate)) => phase.clone(),
+                (D::RollbackRequested | D::RollingBack, _) => Some(CommandKind::Rollback),
+                (D::CleaningUp, _) => Some(CommandKind::Cleanup),
+                _ => continue,
+            };
+            sends.push((d.id.clone(), cmd));
+        }
+        for (domain, cmd) in sends {
+            match cmd {
+                Some(kind) => self.send(now, &domain, kind, out),
+                None => {
+                    let part = self
+                        .domains
+                        .iter()
+                        .find(|d| d.id == domain)
+                        .map(|d| d.part.clone())
+                        .unwrap_or_default();
+                    out.push_back(ManagerOutput::ToAgent {
+                        domain,
+                        message: AgentMessage::DesiredState(Envelope::new(
+                            self.id.clone(),
+                            now,
+                            part,
+                        )),
+                    });
+                }
+            }
+        }
+        if let Stage::Consent(cmd) = &self.stage {
+            let consent = OwnerConsent {
+                command: Some(cmd.clone()),
+            };
+            out.push_back(ManagerOutput::ToCloud(CloudMessage::OwnerConsent(
+                Envelope::new(self.id.clone(), now, consent),
+            )));
         }
     }
 

@@ -1,6 +1,6 @@
 //! One domain's progress through an activity.
 
-use crate::model::{Action, Status};
+use crate::model::{Action, DesiredState, Status};
 
 /// Where a domain stands, from the statuses it reported and the commands sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,16 +108,19 @@ pub(crate) struct DomainRun {
     pub(crate) actions: Vec<Action>,
     pub(crate) has_actions: bool,
     pub(crate) message: String,
+    /// The domain's part of the desired state, kept to re-send it.
+    pub(crate) part: DesiredState,
 }
 
 impl DomainRun {
-    pub(crate) fn new(id: String) -> Self {
+    pub(crate) fn new(id: String, part: DesiredState) -> Self {
         Self {
             id,
             state: DomainState::Identifying,
             actions: Vec::new(),
             has_actions: false,
             message: String::new(),
+            part,
         }
     }
 

@@ -83,6 +83,14 @@ impl Manager {
         self.current.request(now, &id, &self.config, &mut self.out);
     }
 
+    /// Call after a reconnect: re-sends what the agents may have missed while
+    /// the broker was unreachable (it keeps no sessions across a restart).
+    pub fn handle_reconnect(&mut self, now: i64) {
+        if let Some(a) = self.activity.as_mut() {
+            a.resend(now, &mut self.out);
+        }
+    }
+
     /// A desired state from the cloud, still encoded. Bad input gets an
     /// `IDENTIFICATION_FAILED` with the reason (under the activity id when one
     /// can be read) and a warning; it never panics.

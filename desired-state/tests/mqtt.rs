@@ -1,0 +1,310 @@
+//! The MQTT binding against a real Mosquitto broker on loopback.
+#![cfg(feature = "mqtt")]
+// Helpers outside #[test] functions are not covered by clippy.toml's test exemption.
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use desired_state::agent::{AgentError, DomainAgent, NoopAgent, PhaseContext};
+use desired_state::manager::ManagerConfig;
+use desired_state::model::{
+    Action, CommandKind, Component, ConsentStatus, DesiredState, Domain, Envelope, Feedback,
+    Inventory, OwnerConsent, OwnerConsentFeedback, Status,
+};
+use desired_state::mqtt::harness::{ActivityHarness, HarnessOptions};
+use desired_state::mqtt::{AgentHandle, CloudMode, ManagerHandle, MqttClient, MqttSettings};
+use desired_state::publication::Publication;
+use desired_state::topic::Topics;
+use testkit::peers::{Mosquitto, MosquittoOptions};
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+fn broker() -> Option<Mosquitto> {
+    Mosquitto::start_with(&MosquittoOptions { tcp_nodelay: true })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_domain_activity_completes_over_mosquitto() {
+    let Some(b) = broker() else { return };
+    let mut h = ActivityHarness::start(&HarnessOptions::new(b.port()))
+        .await
+        .unwrap();
+    for n in [5, 100] {
+        let out = h.run(n).await.unwrap();
+        assert!(out.completed(), "{:?}", out.feedback);
+        assert_eq!(out.feedback.actions.len(), n);
+    }
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chatty_agents_complete_over_mosquitto() {
+    let Some(b) = broker() else { return };
+    let out =
+        desired_state::mqtt::harness::run_activity(&HarnessOptions::new(b.port()).chatty(true), 50)
+            .await
+            .unwrap();
+    assert!(out.completed(), "{:?}", out.feedback);
+}
+
+/// A cloud-side client on the plain northbound topics.
+struct Cloud {
+    client: MqttClient,
+    north: Topics,
+}
+
+impl Cloud {
+    async fn connect(settings: &MqttSettings) -> Self {
+        let north = Topics::for_domain("device");
+        let mut client = MqttClient::connect(
+            settings,
+            &[&north.feedback, &north.current_state, &north.owner_consent],
+        );
+        assert!(client.connected().await);
+        Self { client, north }
+    }
+
+    /// Waits until the manager's merged inventory lists every domain in `domains`.
+    async fn ready(&mut self, domains: &[&str]) {
+        tokio::time::timeout(LIMIT, async {
+            loop {
+                let (topic, payload) = self.client.next_message().await.unwrap();
+                if topic == self.north.current_state {
+                    let inv = Envelope::<Inventory>::from_slice(&payload)
+                        .unwrap()
+                        .payload
+                        .unwrap_or_default();
+                    if domains.iter().all(|d| {
+                        inv.software_nodes
+                            .iter()
+                            .any(|n| n.parameters.get("domain") == Some(d))
+                    }) {
+                        return;
+                    }
+                }
+            }
+        })
+        .await
+        .expect("agents not ready");
+    }
+
+    fn apply(&self, id: &str, domains: &[&str]) {
+        let ds = DesiredState {
+            baselines: vec![],
+            domains: domains
+                .iter()
+                .map(|d| Domain::new(*d, vec![Component::new("app", "2.0")]))
+                .collect(),
+        };
+        self.client.publish(Publication::new(
+            self.north.desired_state.clone(),
+            Envelope::new(id, 1, ds).to_vec(),
+        ));
+    }
+
+    /// Waits for the final feedback of `id`, answering consent requests with `consent`.
+    async fn finish(
+        &mut self,
+        id: &str,
+        consent: Option<ConsentStatus>,
+    ) -> (Feedback, Vec<Status>) {
+        let mut seen = Vec::new();
+        let fb = tokio::time::timeout(LIMIT, async {
+            loop {
+                let (topic, payload) = self.client.next_message().await.unwrap();
+                if topic == self.north.owner_consent {
+                    let req = Envelope::<OwnerConsent>::from_slice(&payload).unwrap();
+                    let answer = OwnerConsentFeedback {
+                        status: consent.clone(),
+                    };
+                    self.client.publish(Publication::new(
+                        self.north.owner_consent_feedback.clone(),
+                        Envelope::new(req.activity_id, 2, answer).to_vec(),
+                    ));
+                    continue;
+                }
+                if topic != self.north.feedback {
+                    continue;
+                }
+                let env = Envelope::<Feedback>::from_slice(&payload).unwrap();
+                if env.activity_id != id {
+                    continue;
+                }
+                let fb = env.payload.unwrap();
+                seen.push(fb.status.clone().unwrap());
+                if fb.status.as_ref().is_some_and(Status::is_final) {
+                    return fb;
+                }
+            }
+        })
+        .await
+        .expect("no final feedback");
+        (fb, seen)
+    }
+}
+
+fn manager_config(domains: &[&str]) -> ManagerConfig {
+    let mut c = ManagerConfig::with_agents(domains.iter().copied());
+    c.reboot_enabled = false;
+    c
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_domain_failing_its_download_ends_incomplete_while_the_other_finishes() {
+    let Some(b) = broker() else { return };
+    let settings = MqttSettings::new("127.0.0.1", b.port());
+    let mut cloud = Cloud::connect(&settings).await;
+    let m = ManagerHandle::spawn(
+        &settings,
+        manager_config(&["good", "bad"]),
+        CloudMode::Plain,
+    );
+    let good = AgentHandle::spawn(&settings, "good", NoopAgent::new("good"));
+    let bad = AgentHandle::spawn(
+        &settings,
+        "bad",
+        NoopAgent::new("bad").failing(CommandKind::Download),
+    );
+    cloud.ready(&["good", "bad"]).await;
+    cloud.apply("fail-1", &["good", "bad"]);
+    let (fb, _) = cloud.finish("fail-1", None).await;
+    assert_eq!(fb.status, Some(Status::Incomplete));
+    assert_eq!(fb.message, "the update process is incompleted");
+    let good = good.stop().await.unwrap();
+    assert_eq!(
+        good.agent().installed().len(),
+        1,
+        "the healthy domain was updated"
+    );
+    let bad = bad.stop().await.unwrap();
+    assert!(bad.agent().installed().is_empty());
+    m.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswering_domain_hits_the_phase_timeout() {
+    let Some(b) = broker() else { return };
+    let settings = MqttSettings::new("127.0.0.1", b.port());
+    let mut cloud = Cloud::connect(&settings).await;
+    let mut cfg = manager_config(&["alive", "silent"]);
+    cfg.phase_timeout = Duration::from_secs(1);
+    cfg.agents.get_mut("silent").unwrap().read_timeout = Duration::from_millis(200);
+    let m = ManagerHandle::spawn(&settings, cfg, CloudMode::Plain);
+    let alive = AgentHandle::spawn(&settings, "alive", NoopAgent::new("alive"));
+    cloud.ready(&["alive"]).await;
+    cloud.apply("timeout-1", &["alive", "silent"]);
+    let (fb, _) = cloud.finish("timeout-1", None).await;
+    assert_eq!(fb.status, Some(Status::IdentificationFailed));
+    assert_eq!(
+        fb.message,
+        "failed to wait for command 'DOWNLOAD' signal: not received in 1s"
+    );
+    alive.stop().await;
+    m.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owner_denying_the_update_rolls_back_and_ends_incomplete() {
+    let Some(b) = broker() else { return };
+    let settings = MqttSettings::new("127.0.0.1", b.port());
+    let mut cloud = Cloud::connect(&settings).await;
+    let mut cfg = manager_config(&["apps"]);
+    cfg.owner_consent_commands = vec![CommandKind::Update];
+    let m = ManagerHandle::spawn(&settings, cfg, CloudMode::Plain);
+    let apps = AgentHandle::spawn(&settings, "apps", NoopAgent::new("apps"));
+    cloud.ready(&["apps"]).await;
+    cloud.apply("consent-1", &["apps"]);
+    let (fb, _) = cloud.finish("consent-1", Some(ConsentStatus::Denied)).await;
+    assert_eq!(fb.status, Some(Status::Incomplete));
+    assert_eq!(
+        fb.message,
+        "the update process is incompleted: owner approval not granted"
+    );
+    let apps = apps.stop().await.unwrap();
+    assert!(apps.agent().installed().is_empty(), "nothing was activated");
+    m.stop().await;
+}
+
+/// A no-op agent whose download and update take a while.
+struct SlowAgent(NoopAgent, Duration);
+
+#[async_trait]
+impl DomainAgent for SlowAgent {
+    async fn identify(
+        &mut self,
+        d: &DesiredState,
+        ctx: &mut PhaseContext<'_>,
+    ) -> Result<Vec<Action>, AgentError> {
+        self.0.identify(d, ctx).await
+    }
+    async fn download(&mut self, ctx: &mut PhaseContext<'_>) -> Result<(), AgentError> {
+        tokio::time::sleep(self.1).await;
+        self.0.download(ctx).await
+    }
+    async fn update(&mut self, ctx: &mut PhaseContext<'_>) -> Result<(), AgentError> {
+        tokio::time::sleep(self.1).await;
+        self.0.update(ctx).await
+    }
+    async fn activate(&mut self, ctx: &mut PhaseContext<'_>) -> Result<(), AgentError> {
+        self.0.activate(ctx).await
+    }
+    async fn rollback(&mut self, ctx: &mut PhaseContext<'_>) -> Result<(), AgentError> {
+        self.0.rollback(ctx).await
+    }
+    async fn cleanup(&mut self, ctx: &mut PhaseContext<'_>) -> Result<(), AgentError> {
+        self.0.cleanup(ctx).await
+    }
+    async fn current_state(&mut self) -> Inventory {
+        self.0.current_state().await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_restart_mid_activity_loses_no_activity() {
+    let Some(mut b) = broker() else { return };
+    let settings = MqttSettings::new("127.0.0.1", b.port());
+    let mut cloud = Cloud::connect(&settings).await;
+    let m = ManagerHandle::spawn(
+        &settings,
+        manager_config(&["slow", "fast"]),
+        CloudMode::Plain,
+    );
+    let slow = AgentHandle::spawn(
+        &settings,
+        "slow",
+        SlowAgent(NoopAgent::new("slow"), Duration::from_millis(1500)),
+    );
+    let fast = AgentHandle::spawn(&settings, "fast", NoopAgent::new("fast"));
+    cloud.ready(&["slow", "fast"]).await;
+    cloud.apply("restart-1", &["slow", "fast"]);
+    // Wait for RUNNING: the slow domain is now downloading.
+    tokio::time::timeout(LIMIT, async {
+        loop {
+            let (topic, payload) = cloud.client.next_message().await.unwrap();
+            if topic == cloud.north.feedback
+                && Envelope::<Feedback>::from_slice(&payload)
+                    .unwrap()
+                    .payload
+                    .unwrap()
+                    .status
+                    == Some(Status::Running)
+            {
+                return;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    b.kill();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    b.restart().unwrap();
+    let (fb, _) = cloud.finish("restart-1", None).await;
+    assert_eq!(fb.status, Some(Status::Completed), "{fb:?}");
+    let slow = slow.stop().await.unwrap();
+    assert_eq!(slow.agent().0.installed().len(), 1);
+    let fast = fast.stop().await.unwrap();
+    assert_eq!(fast.agent().installed().len(), 1);
+    m.stop().await;
+}
