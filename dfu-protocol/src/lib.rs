@@ -11,3 +11,9 @@ pub mod wire;
 
 #[doc = include_str!("../SPEC.md")]
 pub mod spec {}
+pub mod boot;
+pub mod flash;
+pub mod server;
+#[cfg(feature = "sim")]
+pub mod sim;
+pub mod updater;
