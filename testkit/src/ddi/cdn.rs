@@ -10,8 +10,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 
 use super::download::{self, DownloadFaults};
+use super::fault_responses::{apply_body_fault, immediate_fault};
 use super::faults::Fault;
-use super::http::{apply_body_fault, bare, immediate_fault};
+use super::http::bare;
 use super::requests::RequestRecord;
 use super::route::{RouteKind, decode};
 use super::server::Shared;

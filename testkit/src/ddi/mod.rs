@@ -103,6 +103,7 @@ mod documents;
 mod download;
 mod endpoints;
 mod errors;
+mod fault_responses;
 mod faults;
 mod feedback;
 mod http;
