@@ -1,0 +1,236 @@
+//! The fleet-update end-to-end demo: `cargo run --release -p examples --bin fleet-demo`.
+//!
+//! Stage 1 (ddi-client): an in-process hawkBit DDI server (testkit's
+//! simulator) gets a firmware deployment for a handful of simulated devices.
+//! Each device runs the `ddi-client` update loop: it polls, downloads the
+//! artifact with a progress bar, verifies its SHA-256 while streaming,
+//! installs it into its inactive slot and reports success. A table then
+//! shows what the server recorded for each device.
+//!
+//! Later stages (firmware over `dfu-protocol`, desired states across domains,
+//! registry sync) extend this flow.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use ddi_client::agent::Agent;
+use ddi_client::model::PollingBounds;
+use ddi_client::{Auth, Client};
+use examples::slot_installer::SlotInstaller;
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use testkit::ddi::{ActionStatus, ArtifactSpec, Assignment, DdiServer, ModuleSpec, TenantConfig};
+
+/// Command-line options.
+#[derive(Debug, Parser)]
+#[command(about = "End-to-end fleet update against in-process simulated peers")]
+struct Options {
+    /// Number of simulated devices.
+    #[arg(long, default_value_t = 5)]
+    devices: usize,
+    /// Size of the firmware image in MiB.
+    #[arg(long, default_value_t = 16)]
+    image_mib: u64,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 120)]
+    timeout_secs: u64,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let options = Options::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(&options).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("fleet-demo: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(options: &Options) -> Result<(), String> {
+    println!(
+        "== stage 1: hawkBit DDI rollout to {} simulated devices ==",
+        options.devices
+    );
+    let tenant = TenantConfig {
+        polling_time: Duration::from_secs(1),
+        min_polling_time: Duration::from_secs(1),
+        ..TenantConfig::default()
+    };
+    let server = DdiServer::builder().tenant("DEFAULT", tenant).start();
+    let devices: Vec<String> = (1..=options.devices)
+        .map(|i| format!("device-{i:02}"))
+        .collect();
+    for device in &devices {
+        server.register_controller(device, Some(&format!("token-{device}")));
+    }
+    let image = ArtifactSpec::generated("firmware-2.0.0.bin", options.image_mib << 20, 2026);
+    let deployment = server.deploy(
+        &devices,
+        ModuleSpec::new("firmware", "2.0.0").artifact(image),
+        &Assignment::default(),
+    );
+    let module = server
+        .module(deployment.module)
+        .ok_or("the deployed module vanished")?;
+    let sha256 = module
+        .artifacts
+        .first()
+        .map(|a| a.hashes.sha256.clone())
+        .unwrap_or_default();
+    println!(
+        "server at {}: firmware 2.0.0 ({} MiB, sha256 {}…) assigned, actions {:?}",
+        server.url(),
+        options.image_mib,
+        sha256.get(..16).unwrap_or(&sha256),
+        deployment.actions
+    );
+
+    let work = tempfile::tempdir().map_err(|e| format!("no temporary folder: {e}"))?;
+    let bars = MultiProgress::new();
+    let style =
+        ProgressStyle::with_template("{prefix:>10} [{bar:30}] {bytes:>10}/{total_bytes:<10} {msg}")
+            .map_err(|e| format!("bad progress template: {e}"))?
+            .progress_chars("=> ");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut agents = Vec::new();
+    let mut installers = Vec::new();
+    for device in &devices {
+        let client = Client::builder(server.url(), "DEFAULT")
+            .auth(Auth::TargetToken(format!("token-{device}")))
+            .build()
+            .map_err(|e| format!("client for {device}: {e}"))?;
+        let controller = client
+            .controller(device)
+            .map_err(|e| format!("{device}: {e}"))?;
+        let bar = bars.add(
+            ProgressBar::new(0)
+                .with_style(style.clone())
+                .with_prefix(device.clone()),
+        );
+        let dir = work.path().join(device);
+        std::fs::create_dir_all(dir.join("agent"))
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let installer = Arc::new(SlotInstaller::new(dir.join("slot-b"), Some(bar)));
+        installers.push((device.clone(), Arc::clone(&installer)));
+        let mut agent = Agent::new(controller, SharedInstaller(installer), dir.join("agent"));
+        let bounds = PollingBounds::new(Duration::from_millis(100), Duration::from_secs(2))
+            .map_err(|e| format!("polling bounds: {e}"))?;
+        agent
+            .polling_bounds(bounds)
+            .active_poll_interval(Duration::from_millis(100));
+        let mut stop = stop_rx.clone();
+        agents.push(tokio::spawn(async move {
+            agent
+                .run(async move { while stop.changed().await.is_ok() && !*stop.borrow() {} })
+                .await;
+        }));
+    }
+
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(options.timeout_secs);
+    let finished = loop {
+        let done = deployment
+            .actions
+            .iter()
+            .filter(|id| server.action(**id).is_some_and(|a| !a.active))
+            .count();
+        if done == deployment.actions.len() {
+            break true;
+        }
+        if Instant::now() > deadline {
+            break false;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let _ = stop_tx.send(true);
+    for agent in agents {
+        let _ = agent.await;
+    }
+    bars.clear()
+        .map_err(|e| format!("cannot clear the progress bars: {e}"))?;
+
+    println!(
+        "\n{:<10} {:>6} {:<10} {:>12} {:<16} {:<28}",
+        "device", "action", "server", "installed", "slot", "feedback"
+    );
+    let mut all_ok = finished;
+    for ((device, installer), action_id) in installers.iter().zip(&deployment.actions) {
+        let action = server.action(*action_id);
+        let status = action
+            .as_ref()
+            .map_or("missing".to_owned(), |a| format!("{:?}", a.status));
+        let ok = action
+            .as_ref()
+            .is_some_and(|a| a.status == ActionStatus::Finished);
+        all_ok &= ok;
+        let installed = installer.installed();
+        let last_feedback = action
+            .as_ref()
+            .map(|a| {
+                let last = a
+                    .history
+                    .last()
+                    .map(|e| e.messages.join(" "))
+                    .unwrap_or_default();
+                format!("{} entries; {last}", a.history.len())
+            })
+            .unwrap_or_default();
+        println!(
+            "{:<10} {:>6} {:<10} {:>12} {:<16} {:<40}",
+            device,
+            action_id,
+            status,
+            installed
+                .as_ref()
+                .map_or("-".to_owned(), |i| format!("{} B", i.bytes)),
+            installed
+                .as_ref()
+                .map_or("-".to_owned(), |i| i.versions.join(",")),
+            truncate(&last_feedback, 40),
+        );
+    }
+    println!("elapsed {:.2} s", started.elapsed().as_secs_f64());
+    if all_ok {
+        println!("stage 1 complete: every device verified, installed and reported success");
+        Ok(())
+    } else {
+        Err("not every device finished its update in time".into())
+    }
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_owned()
+    } else {
+        s.chars().take(n - 1).chain(['…']).collect()
+    }
+}
+
+/// Lets the demo keep a handle on each installer the agent owns.
+#[derive(Debug)]
+struct SharedInstaller(Arc<SlotInstaller>);
+
+#[async_trait::async_trait]
+impl ddi_client::agent::Installer for SharedInstaller {
+    async fn install(
+        &self,
+        deployment: &ddi_client::model::DeploymentBase,
+        files: &[std::path::PathBuf],
+    ) -> ddi_client::agent::InstallOutcome {
+        self.0.install(deployment, files).await
+    }
+
+    fn on_progress(&self, file: &str, progress: ddi_client::download::DownloadProgress) {
+        self.0.on_progress(file, progress);
+    }
+}

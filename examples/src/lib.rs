@@ -1,0 +1,12 @@
+//! Examples of the fleet-update workspace.
+//!
+//! - `fleet-demo` (`cargo run --release -p examples --bin fleet-demo`): the
+//!   end-to-end demo of the README, built stage by stage. Stage 1 starts the
+//!   testkit DDI server in process, deploys a firmware to a handful of
+//!   simulated devices and shows them poll, download with progress bars,
+//!   verify, install into a simulated slot and report success.
+//! - `ddi-agent`: a device agent for a real hawkBit (or compatible) server.
+//!
+//! This library holds the simulated device pieces the binaries share.
+
+pub mod slot_installer;
