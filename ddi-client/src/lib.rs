@@ -101,7 +101,7 @@
 //!
 //! The `Authorization` header is sent only to the configured server's
 //! origin. Artifact links on another host (a CDN, blob storage) get none
-//! unless allowed with [`ClientBuilder::download_auth`]. Links are followed
+//! unless allowed with [`ClientBuilder::auth_scope`]. Links are followed
 //! verbatim, including hawkBit's opaque `?c=` query.
 //!
 //! # Feature flags
@@ -144,5 +144,5 @@ pub mod error;
 pub mod model;
 
 pub use backoff::Backoff;
-pub use client::{Auth, Client, ClientBuilder, Controller, DownloadAuth, PollResponse};
+pub use client::{Auth, AuthScope, Client, ClientBuilder, Controller, PollResponse};
 pub use error::{Error, ErrorKind, Result, RetryClass};

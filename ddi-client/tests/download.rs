@@ -9,13 +9,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use ddi_client::{Backoff, Client, Controller, DownloadAuth, ErrorKind, RetryClass};
+use ddi_client::{AuthScope, Backoff, Client, Controller, ErrorKind, RetryClass};
 use support::{Server, artifact, payload, resp, serve_artifact};
 
-fn controller(server: &str, auth: DownloadAuth) -> Controller {
+fn controller(server: &str, auth: AuthScope) -> Controller {
     Client::builder(server, "DEFAULT")
         .auth(ddi_client::Auth::TargetToken("secret-token".into()))
-        .download_auth(auth)
+        .auth_scope(auth)
         .backoff(Backoff::new(
             Duration::from_millis(1),
             Duration::from_millis(5),
@@ -41,7 +41,7 @@ async fn verified_download_to_file_reports_progress() {
     let data = payload(300_000);
     let d2 = data.clone();
     let srv = Server::start(move |req, _| serve_artifact(req, &d2, "\"e1\"")).await;
-    let c = controller(&srv.url(), DownloadAuth::ServerOrigin);
+    let c = controller(&srv.url(), AuthScope::ServerOrigin);
     let art = artifact("fw.bin", &data, &format!("{}/art/fw.bin", srv.url()));
     let seen = Arc::new(AtomicU64::new(0));
     let s2 = seen.clone();
@@ -76,7 +76,7 @@ async fn wrong_hash_leaves_no_file() {
     let mut evil = data.clone();
     evil[100] ^= 1;
     let srv = Server::start(move |req, _| serve_artifact(req, &evil, "\"e\"")).await;
-    let c = controller(&srv.url(), DownloadAuth::ServerOrigin);
+    let c = controller(&srv.url(), AuthScope::ServerOrigin);
     let art = artifact("fw.bin", &data, &format!("{}/a", srv.url()));
     let dir = tempfile::tempdir().unwrap();
     let err = c
@@ -114,7 +114,7 @@ async fn truncated_body_is_resumed_with_range_and_if_range() {
         }
     })
     .await;
-    let c = controller(&srv.url(), DownloadAuth::ServerOrigin);
+    let c = controller(&srv.url(), AuthScope::ServerOrigin);
     let art = artifact("fw.bin", &data, &format!("{}/a", srv.url()));
     let dir = tempfile::tempdir().unwrap();
     let done = c.download(&art).to_file(dir.path()).await.unwrap();
@@ -130,7 +130,7 @@ async fn resume_across_runs_uses_stored_validator_and_416_verifies() {
     let data = payload(20_000);
     let d2 = data.clone();
     let srv = Server::start(move |req, _| serve_artifact(req, &d2, "\"tag\"")).await;
-    let c = controller(&srv.url(), DownloadAuth::ServerOrigin);
+    let c = controller(&srv.url(), AuthScope::ServerOrigin);
     let art = artifact("fw.bin", &data, &format!("{}/a", srv.url()));
     let dir = tempfile::tempdir().unwrap();
     // A previous run left the complete file under its temporary name.
@@ -148,7 +148,7 @@ async fn changed_artifact_restarts_with_full_body() {
     let data = payload(20_000);
     let d2 = data.clone();
     let srv = Server::start(move |req, _| serve_artifact(req, &d2, "\"new\"")).await;
-    let c = controller(&srv.url(), DownloadAuth::ServerOrigin);
+    let c = controller(&srv.url(), AuthScope::ServerOrigin);
     let art = artifact("fw.bin", &data, &format!("{}/a", srv.url()));
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -183,7 +183,7 @@ async fn lying_content_range_is_not_appended() {
         }
     })
     .await;
-    let c = controller(&srv.url(), DownloadAuth::ServerOrigin);
+    let c = controller(&srv.url(), AuthScope::ServerOrigin);
     let art = artifact("fw.bin", &data, &format!("{}/a", srv.url()));
     let dir = tempfile::tempdir().unwrap();
     c.download(&art).to_file(dir.path()).await.unwrap();
@@ -203,7 +203,7 @@ async fn precondition_failed_discards_partial() {
         }
     })
     .await;
-    let c = controller(&srv.url(), DownloadAuth::ServerOrigin);
+    let c = controller(&srv.url(), AuthScope::ServerOrigin);
     let art = artifact("fw.bin", &data, &format!("{}/a", srv.url()));
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join(".fw.bin.part"), &data[..100]).unwrap();
@@ -215,7 +215,7 @@ async fn precondition_failed_discards_partial() {
 #[tokio::test]
 async fn persistent_404_fails_once_without_looping() {
     let srv = Server::start(|_, _| resp(404, &[], b"")).await;
-    let c = controller(&srv.url(), DownloadAuth::ServerOrigin);
+    let c = controller(&srv.url(), AuthScope::ServerOrigin);
     let art = artifact("fw.bin", b"x", &format!("{}/a", srv.url()));
     let dir = tempfile::tempdir().unwrap();
     let err = c.download(&art).to_file(dir.path()).await.unwrap_err();
@@ -228,7 +228,7 @@ async fn persistent_404_fails_once_without_looping() {
 #[tokio::test]
 async fn persistent_503_is_bounded() {
     let srv = Server::start(|_, _| resp(503, &[], b"")).await;
-    let c = controller(&srv.url(), DownloadAuth::ServerOrigin);
+    let c = controller(&srv.url(), AuthScope::ServerOrigin);
     let art = artifact("fw.bin", b"x", &format!("{}/a", srv.url()));
     let dir = tempfile::tempdir().unwrap();
     let err = c
@@ -248,7 +248,7 @@ async fn oversized_body_is_cut_off() {
     let data = payload(1000);
     let big = payload(5000);
     let srv = Server::start(move |_, _| resp(200, &[], &big)).await;
-    let c = controller(&srv.url(), DownloadAuth::ServerOrigin);
+    let c = controller(&srv.url(), AuthScope::ServerOrigin);
     let art = artifact("fw.bin", &data, &format!("{}/a", srv.url()));
     let dir = tempfile::tempdir().unwrap();
     let err = c.download(&art).to_file(dir.path()).await.unwrap_err();
@@ -259,7 +259,7 @@ async fn oversized_body_is_cut_off() {
 #[tokio::test]
 async fn unsafe_names_are_rejected_before_any_request() {
     let srv = Server::start(|_, _| resp(200, &[], b"x")).await;
-    let c = controller(&srv.url(), DownloadAuth::ServerOrigin);
+    let c = controller(&srv.url(), AuthScope::ServerOrigin);
     let dir = tempfile::tempdir().unwrap();
     for name in ["../evil", "/etc/passwd", "a/b", "..", "x\\y"] {
         let art = artifact(name, b"x", &format!("{}/a", srv.url()));
@@ -274,7 +274,7 @@ async fn unsafe_names_are_rejected_before_any_request() {
 #[tokio::test]
 async fn no_hash_is_refused_unless_allowed() {
     let srv = Server::start(|_, _| resp(200, &[], b"abc")).await;
-    let c = controller(&srv.url(), DownloadAuth::ServerOrigin);
+    let c = controller(&srv.url(), AuthScope::ServerOrigin);
     let mut art = artifact("f", b"abc", &format!("{}/a", srv.url()));
     art.hashes = None;
     let mut sink = Vec::new();
@@ -308,7 +308,7 @@ async fn tokens_do_not_go_to_foreign_hosts_unless_allowed() {
         &format!("{}/blob/fw.bin?sig=abc", cdn.url()),
     );
     let mut sink = Vec::new();
-    controller(&api.url(), DownloadAuth::ServerOrigin)
+    controller(&api.url(), AuthScope::ServerOrigin)
         .download(&art)
         .to_writer(&mut sink)
         .await
@@ -322,7 +322,7 @@ async fn tokens_do_not_go_to_foreign_hosts_unless_allowed() {
     );
     let origin = url::Url::parse(&cdn.url()).unwrap().origin();
     let mut sink = Vec::new();
-    controller(&api.url(), DownloadAuth::AlsoOrigins(vec![origin]))
+    controller(&api.url(), AuthScope::AlsoOrigins(vec![origin]))
         .download(&art)
         .to_writer(&mut sink)
         .await
@@ -342,7 +342,7 @@ async fn redirect_to_foreign_host_drops_the_token() {
     let api = Server::start(move |_, _| resp(302, &[("Location", &target)], b"")).await;
     let art = artifact("fw.bin", &data, &format!("{}/a", api.url()));
     let mut sink = Vec::new();
-    controller(&api.url(), DownloadAuth::ServerOrigin)
+    controller(&api.url(), AuthScope::ServerOrigin)
         .download(&art)
         .to_writer(&mut sink)
         .await
@@ -357,7 +357,7 @@ async fn redirect_to_foreign_host_drops_the_token() {
 #[tokio::test]
 async fn redirect_loop_is_a_typed_error() {
     let srv = Server::start(|req, _| resp(302, &[("Location", req.target.as_str())], b"")).await;
-    let c = controller(&srv.url(), DownloadAuth::ServerOrigin);
+    let c = controller(&srv.url(), AuthScope::ServerOrigin);
     let art = artifact("fw.bin", b"x", &format!("{}/loop", srv.url()));
     let dir = tempfile::tempdir().unwrap();
     let err = c.download(&art).to_file(dir.path()).await.unwrap_err();
@@ -371,7 +371,7 @@ async fn rate_limit_slows_the_transfer() {
     let data = payload(64 * 1024);
     let d2 = data.clone();
     let srv = Server::start(move |req, _| serve_artifact(req, &d2, "\"v\"")).await;
-    let c = controller(&srv.url(), DownloadAuth::ServerOrigin);
+    let c = controller(&srv.url(), AuthScope::ServerOrigin);
     let art = artifact("fw.bin", &data, &format!("{}/a", srv.url()));
     let start = std::time::Instant::now();
     let mut sink = Vec::new();
@@ -386,4 +386,70 @@ async fn rate_limit_slows_the_transfer() {
         start.elapsed()
     );
     assert_eq!(sink, data);
+}
+
+#[tokio::test]
+async fn network_failures_keep_a_resumable_part_file() {
+    let data = payload(10_000);
+    let d2 = data.clone();
+    let srv = Server::start(move |req, i| {
+        let full = serve_artifact(req, &d2, "\"v\"");
+        if i < 2 {
+            // Headers plus 3000 bytes of body, then the connection drops.
+            let head_end = full.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+            full[..(head_end + 3000).min(full.len())].to_vec()
+        } else {
+            full
+        }
+    })
+    .await;
+    let c = controller(&srv.url(), AuthScope::ServerOrigin);
+    let art = artifact("fw.bin", &data, &format!("{}/a", srv.url()));
+    let dir = tempfile::tempdir().unwrap();
+    let err = c
+        .download(&art)
+        .max_attempts(2)
+        .to_file(dir.path())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AttemptsExhausted);
+    assert_eq!(only_file(dir.path()), [".fw.bin.part", ".fw.bin.part.etag"]);
+    assert_eq!(
+        std::fs::metadata(dir.path().join(".fw.bin.part"))
+            .unwrap()
+            .len(),
+        6000
+    );
+    // The next run continues where the last one stopped.
+    c.download(&art).to_file(dir.path()).await.unwrap();
+    assert_eq!(srv.requests()[2].header("range"), Some("bytes=6000-"));
+    assert_eq!(std::fs::read(dir.path().join("fw.bin")).unwrap(), data);
+    assert_eq!(only_file(dir.path()), ["fw.bin"]);
+}
+
+#[tokio::test]
+async fn not_on_downloads_scope_keeps_tokens_off_artifacts() {
+    let data = payload(100);
+    let d2 = data.clone();
+    let srv = Server::start(move |req, _| {
+        if req.path().ends_with("/a") {
+            serve_artifact(req, &d2, "\"v\"")
+        } else {
+            resp(200, &[], b"{}")
+        }
+    })
+    .await;
+    let c = controller(&srv.url(), AuthScope::NotOnDownloads);
+    c.poll().await.unwrap();
+    let mut sink = Vec::new();
+    c.download(&artifact("f", &data, &format!("{}/a", srv.url())))
+        .to_writer(&mut sink)
+        .await
+        .unwrap();
+    let reqs = srv.requests();
+    assert_eq!(
+        reqs[0].header("authorization"),
+        Some("TargetToken secret-token")
+    );
+    assert_eq!(reqs[1].header("authorization"), None);
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use ddi_client::client::AutoConfirmChange;
 use ddi_client::model::*;
-use ddi_client::{Auth, Backoff, Client, Controller, DownloadAuth, ErrorKind, RetryClass};
+use ddi_client::{Auth, AuthScope, Backoff, Client, Controller, ErrorKind, RetryClass};
 use testkit::ddi::{
     ActionStatus, ArtifactLinks, ArtifactSpec, Assignment, DEFAULT_TENANT, DdiServer, Fault,
     FaultRule, LinkOrigin, ModuleSpec, RouteKind, TenantConfig,
@@ -24,10 +24,10 @@ fn server() -> DdiServer {
         .start()
 }
 
-fn controller(server: &DdiServer, id: &str, scope: DownloadAuth) -> Controller {
+fn controller(server: &DdiServer, id: &str, scope: AuthScope) -> Controller {
     Client::builder(server.url(), DEFAULT_TENANT)
         .auth(Auth::GatewayToken("gw".into()))
-        .download_auth(scope)
+        .auth_scope(scope)
         .backoff(Backoff::new(
             Duration::from_millis(1),
             Duration::from_millis(5),
@@ -65,7 +65,7 @@ fn names(dir: &Path) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_flow_with_history_md5sum_and_feedback() {
     let server = server();
-    let c = controller(&server, "sim-1", DownloadAuth::ServerOrigin);
+    let c = controller(&server, "sim-1", AuthScope::ServerOrigin);
     let (link, base, art) = deployed(&server, &c).await;
     assert!(link.href.contains("?c="));
     // hawkBit leaves out the history while the device has sent no message.
@@ -122,7 +122,7 @@ async fn full_flow_with_history_md5sum_and_feedback() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn truncated_transfer_resumes_with_if_range() {
     let server = server();
-    let c = controller(&server, "sim-2", DownloadAuth::ServerOrigin);
+    let c = controller(&server, "sim-2", AuthScope::ServerOrigin);
     let (_, _, art) = deployed(&server, &c).await;
     server.inject(FaultRule::once(
         RouteKind::ArtifactDownload,
@@ -152,7 +152,7 @@ async fn truncated_transfer_resumes_with_if_range() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lying_content_range_and_wrong_hash_never_produce_a_file() {
     let server = server();
-    let c = controller(&server, "sim-3", DownloadAuth::ServerOrigin);
+    let c = controller(&server, "sim-3", AuthScope::ServerOrigin);
     let (_, _, art) = deployed(&server, &c).await;
     server.inject(FaultRule::once(
         RouteKind::ArtifactDownload,
@@ -194,7 +194,7 @@ async fn cdn_links_get_no_token_unless_allowed() {
         ..ArtifactLinks::default()
     });
     server.set_cdn_rejects_authorization(true);
-    let c = controller(&server, "sim-4", DownloadAuth::ServerOrigin);
+    let c = controller(&server, "sim-4", AuthScope::ServerOrigin);
     let (_, _, art) = deployed(&server, &c).await;
     let mut sink = Vec::new();
     c.download(&art).to_writer(&mut sink).await.unwrap();
@@ -208,7 +208,7 @@ async fn cdn_links_get_no_token_unless_allowed() {
 
     // Redirect from the server to the CDN: the token is dropped on the way.
     server.set_artifact_links(ArtifactLinks::default());
-    let c = controller(&server, "sim-4b", DownloadAuth::ServerOrigin);
+    let c = controller(&server, "sim-4b", AuthScope::ServerOrigin);
     let (_, _, art) = deployed(&server, &c).await;
     server.inject(FaultRule::once(
         RouteKind::ArtifactDownload,
@@ -233,7 +233,7 @@ async fn cdn_links_get_no_token_unless_allowed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redirect_loop_huge_json_and_slow_bodies_are_typed_errors() {
     let server = server();
-    let c = controller(&server, "sim-5", DownloadAuth::ServerOrigin);
+    let c = controller(&server, "sim-5", AuthScope::ServerOrigin);
     let (_, _, art) = deployed(&server, &c).await;
 
     server.inject(FaultRule::once(
@@ -286,7 +286,7 @@ async fn redirect_loop_huge_json_and_slow_bodies_are_typed_errors() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limits_are_retried_and_quota_is_terminal() {
     let server = server();
-    let c = controller(&server, "sim-6", DownloadAuth::ServerOrigin);
+    let c = controller(&server, "sim-6", AuthScope::ServerOrigin);
     let (link, _, _) = deployed(&server, &c).await;
     server.inject(FaultRule::times(RouteKind::Root, Fault::RateLimited, 2));
     c.poll().await.unwrap();
@@ -310,7 +310,7 @@ async fn rate_limits_are_retried_and_quota_is_terminal() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conditional_poll_gets_304_from_the_simulator() {
     let server = server();
-    let c = controller(&server, "sim-7", DownloadAuth::ServerOrigin);
+    let c = controller(&server, "sim-7", AuthScope::ServerOrigin);
     let first = c.poll().await.unwrap();
     let second = c.poll().await.unwrap();
     assert_eq!(first, second);
@@ -328,7 +328,7 @@ async fn conditional_poll_gets_304_from_the_simulator() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consent_auto_confirm_and_cancel_flows() {
     let server = server();
-    let c = controller(&server, "sim-8", DownloadAuth::ServerOrigin);
+    let c = controller(&server, "sim-8", AuthScope::ServerOrigin);
     server.deploy(
         &["sim-8"],
         ModuleSpec::new("fw", "3.0").artifact(ArtifactSpec::new("a.bin", &b"abc"[..])),
@@ -393,7 +393,7 @@ async fn consent_auto_confirm_and_cancel_flows() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn config_data_modes_and_artifact_list() {
     let server = server();
-    let c = controller(&server, "sim-9", DownloadAuth::ServerOrigin);
+    let c = controller(&server, "sim-9", AuthScope::ServerOrigin);
     let (_, base, _) = deployed(&server, &c).await;
     c.put_config_data(
         None,

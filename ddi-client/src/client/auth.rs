@@ -39,11 +39,17 @@ impl fmt::Debug for Auth {
     }
 }
 
-/// Which hosts besides the configured server get the `Authorization` header
-/// on artifact downloads.
+/// Which requests carry the `Authorization` header.
+///
+/// Links are followed verbatim, and the server (or its operator) may point
+/// them anywhere: artifact links often go to a CDN or blob store, which must
+/// not see the device token (and may reject requests that carry one). If
+/// the server writes its *API* links with another host name than the one
+/// the client was configured with, configure that name instead, or list it
+/// with [`AuthScope::AlsoOrigins`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
-pub enum DownloadAuth {
+pub enum AuthScope {
     /// Only the configured server's origin (scheme, host, port). CDN and blob
     /// storage links get no credentials. The default.
     #[default]
@@ -52,8 +58,9 @@ pub enum DownloadAuth {
     AlsoOrigins(Vec<url::Origin>),
     /// Every host (only for deployments where every link is trusted).
     AnyHost,
-    /// No host, not even the server (external storage behind the server's
-    /// own host). Note: hawkBit ≥ 0.8.0 and goosebit with device auth need
-    /// credentials on their own download links.
-    Never,
+    /// API requests to the server's origin only; artifact downloads never
+    /// carry credentials, not even from the server's own host (external
+    /// storage behind the server's host name). Note: hawkBit ≥ 0.8.0, and
+    /// goosebit with device auth, need credentials on their download links.
+    NotOnDownloads,
 }

@@ -24,6 +24,8 @@ pub(crate) struct Req<'a> {
     pub(crate) accept: Option<&'static str>,
     pub(crate) headers: Vec<(header::HeaderName, String)>,
     pub(crate) timeout: Option<Duration>,
+    /// An artifact download (for [`super::AuthScope::NotOnDownloads`]).
+    pub(crate) download: bool,
 }
 
 impl<'a> Req<'a> {
@@ -36,6 +38,7 @@ impl<'a> Req<'a> {
             accept: None,
             headers: Vec::new(),
             timeout: None,
+            download: false,
         }
     }
 
@@ -60,7 +63,7 @@ impl Shared {
             b = b.header(header::ACCEPT, accept);
         }
         if let Some(auth) = req.auth
-            && self.may_send_auth(&req.url)
+            && self.may_send_auth(&req.url, req.download)
         {
             b = b.header(header::AUTHORIZATION, auth);
         }
@@ -92,21 +95,17 @@ impl Shared {
         Ok(resp)
     }
 
-    /// Whether `url` may receive the server credentials.
-    pub(crate) fn may_send_auth(&self, url: &Url) -> bool {
-        use super::auth::DownloadAuth;
+    /// Whether a request to `url` may carry the credentials.
+    pub(crate) fn may_send_auth(&self, url: &Url, download: bool) -> bool {
+        use super::auth::AuthScope;
         let origin = url.origin();
         let server = origin == self.base.origin();
-        match &self.download_auth {
-            DownloadAuth::ServerOrigin => server,
-            DownloadAuth::AlsoOrigins(list) => server || list.contains(&origin),
-            DownloadAuth::AnyHost => true,
-            DownloadAuth::Never => server && !self.is_artifact_url(url),
+        match &self.auth_scope {
+            AuthScope::ServerOrigin => server,
+            AuthScope::AlsoOrigins(list) => server || list.contains(&origin),
+            AuthScope::AnyHost => true,
+            AuthScope::NotOnDownloads => server && !download,
         }
-    }
-
-    fn is_artifact_url(&self, url: &Url) -> bool {
-        url.path().contains("/softwaremodules/") || url.path().ends_with("/download")
     }
 
     /// Sends with retries on transient failures, and turns non-success

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use url::Url;
 
-pub use auth::{Auth, DownloadAuth};
+pub use auth::{Auth, AuthScope};
 pub use controller::{AutoConfirmChange, Controller, InstalledBaseChange, PollResponse};
 
 use crate::backoff::Backoff;
@@ -28,7 +28,7 @@ pub struct ClientBuilder {
     server: String,
     tenant: String,
     auth: Auth,
-    download_auth: DownloadAuth,
+    auth_scope: AuthScope,
     identity: Option<(Vec<u8>, Vec<u8>)>,
     roots: Vec<Vec<u8>>,
     replace_roots: bool,
@@ -54,9 +54,9 @@ impl ClientBuilder {
     }
 
     /// Which download hosts receive credentials. Default:
-    /// [`DownloadAuth::ServerOrigin`].
-    pub fn download_auth(&mut self, scope: DownloadAuth) -> &mut Self {
-        self.download_auth = scope;
+    /// [`AuthScope::ServerOrigin`].
+    pub fn auth_scope(&mut self, scope: AuthScope) -> &mut Self {
+        self.auth_scope = scope;
         self
     }
 
@@ -218,7 +218,7 @@ impl ClientBuilder {
                 http,
                 base,
                 auth_header: self.auth.header(),
-                download_auth: self.download_auth.clone(),
+                auth_scope: self.auth_scope.clone(),
                 backoff: self.backoff,
                 max_document_bytes: self.max_document_bytes,
                 request_timeout: self.request_timeout,
@@ -249,7 +249,7 @@ pub(crate) struct Shared {
     /// `{server}/{tenant}/controller/v1`
     pub(crate) base: Url,
     pub(crate) auth_header: Option<String>,
-    pub(crate) download_auth: DownloadAuth,
+    pub(crate) auth_scope: AuthScope,
     pub(crate) backoff: Backoff,
     pub(crate) max_document_bytes: usize,
     pub(crate) request_timeout: Option<Duration>,
@@ -271,7 +271,7 @@ impl Client {
             server: server.into(),
             tenant: tenant.into(),
             auth: Auth::None,
-            download_auth: DownloadAuth::default(),
+            auth_scope: AuthScope::default(),
             identity: None,
             roots: Vec::new(),
             replace_roots: false,

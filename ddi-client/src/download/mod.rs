@@ -159,10 +159,12 @@ impl Download {
                 Ok(done)
             }
             Err(e) => {
-                // Transient failures leave a resumable .part; anything else
-                // makes its bytes worthless.
-                if !e.is_transient() {
+                // Bytes the server contradicted are worthless; after network
+                // trouble they are a resumable .part for the next run.
+                if discards_partial(&e) || sink.len() == 0 {
                     sink.discard().await;
+                } else {
+                    sink.keep().await;
                 }
                 Err(e)
             }
@@ -233,6 +235,7 @@ impl Download {
             }
             let offset = sink.len();
             let mut req = Req::new(Method::GET, url.clone(), self.controller.auth());
+            req.download = true;
             req.headers
                 .push((header::ACCEPT_ENCODING, "identity".to_owned()));
             if offset > 0 {
@@ -409,4 +412,16 @@ impl Download {
             }
         }
     }
+}
+
+/// Whether a failed download's partial bytes must go: they contradict the
+/// artifact, or the server refuses it for good.
+fn discards_partial(e: &Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::HashMismatch
+            | ErrorKind::SizeMismatch
+            | ErrorKind::BadContentRange
+            | ErrorKind::Status
+    )
 }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use tokio::fs::{self, File, OpenOptions};
-use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWrite, AsyncWriteExt, BufWriter};
 
 use super::verify::Verifier;
 use crate::error::{Error, ErrorKind, Result};
@@ -28,7 +28,9 @@ pub(crate) trait Sink {
 pub(crate) struct FileSink {
     part: PathBuf,
     meta: PathBuf,
-    file: File,
+    // Buffered: network chunks are small, and each unbuffered write is a
+    // blocking-pool round trip.
+    file: BufWriter<File>,
     len: u64,
 }
 
@@ -73,6 +75,11 @@ impl FileSink {
         } else {
             file.set_len(0).await.map_err(Error::io)?;
         }
+        // Reading moved the cursor to the end already; make it explicit.
+        file.seek(std::io::SeekFrom::Start(len))
+            .await
+            .map_err(Error::io)?;
+        let file = BufWriter::with_capacity(256 * 1024, file);
         Ok((
             Self {
                 part,
@@ -87,7 +94,7 @@ impl FileSink {
     /// Syncs and renames the verified file to `final_path`.
     pub(crate) async fn commit(mut self, final_path: &Path) -> Result<()> {
         self.file.flush().await.map_err(Error::io)?;
-        self.file.sync_all().await.map_err(Error::io)?;
+        self.file.get_ref().sync_all().await.map_err(Error::io)?;
         drop(self.file);
         fs::rename(&self.part, final_path)
             .await
@@ -96,8 +103,16 @@ impl FileSink {
         Ok(())
     }
 
+    /// Flushes the temporary file for a later resume.
+    pub(crate) async fn keep(mut self) {
+        if let Err(e) = self.file.flush().await {
+            tracing::warn!(error = %e, "cannot flush partial download");
+        }
+    }
+
     /// Deletes the temporary files (after a failure that makes them useless).
-    pub(crate) async fn discard(self) {
+    pub(crate) async fn discard(mut self) {
+        let _ = self.file.flush().await;
         drop(self.file);
         let _ = fs::remove_file(&self.part).await;
         let _ = fs::remove_file(&self.meta).await;
@@ -117,10 +132,8 @@ impl Sink for FileSink {
 
     async fn restart(&mut self) -> Result<()> {
         self.file.flush().await.map_err(Error::io)?;
-        self.file.set_len(0).await.map_err(Error::io)?;
-        tokio::io::AsyncSeekExt::rewind(&mut self.file)
-            .await
-            .map_err(Error::io)?;
+        self.file.get_ref().set_len(0).await.map_err(Error::io)?;
+        self.file.get_mut().rewind().await.map_err(Error::io)?;
         self.len = 0;
         let _ = fs::remove_file(&self.meta).await;
         Ok(())
