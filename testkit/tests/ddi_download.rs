@@ -379,3 +379,58 @@ fn any_satisfiable_range_returns_exactly_those_bytes() {
         })
         .unwrap();
 }
+
+#[test]
+fn a_replaced_artifact_defeats_if_range_and_if_match() {
+    let server = token_server();
+    let d = deploy(&server, PAYLOAD, &Assignment::default());
+    let url = artifact_url(&server);
+    let old_etag = get(&url).headers()["etag"].to_str().unwrap().to_owned();
+    let old_sha1 = hex::encode(Sha1::digest(PAYLOAD));
+    server
+        .replace_artifact(
+            d.module,
+            ArtifactSpec::new("fw.bin", &b"a different image"[..]),
+        )
+        .unwrap();
+    let r = http()
+        .get(&url)
+        .header("Authorization", auth())
+        .header("Range", "bytes=5-")
+        .header("If-Range", &old_etag)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200, "stale validator: the whole new file");
+    assert_eq!(&r.bytes().unwrap()[..], b"a different image");
+    let r = http()
+        .get(&url)
+        .header("Authorization", auth())
+        .header("If-Match", &old_sha1)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 412);
+    assert!(
+        server
+            .replace_artifact(d.module, ArtifactSpec::new("nope.bin", &b""[..]))
+            .is_err()
+    );
+}
+
+#[test]
+fn wait_for_action_sees_feedback_from_another_thread() {
+    let server = token_server();
+    let id = deploy(&server, PAYLOAD, &Assignment::default()).actions[0];
+    let fb = format!(
+        "{}/deploymentBase/{id}/feedback",
+        server.controller_url("dev-1")
+    );
+    let device = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        post_json(&fb, &feedback("closed", "success")).status()
+    });
+    let done = server.wait_for_action(id, std::time::Duration::from_secs(5), |a| !a.active);
+    assert_eq!(device.join().unwrap(), 200);
+    assert_eq!(done.unwrap().status, ActionStatus::Finished);
+    let never = server.wait_for_action(id, std::time::Duration::from_millis(30), |a| a.active);
+    assert!(never.is_none());
+}

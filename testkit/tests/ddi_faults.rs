@@ -273,3 +273,29 @@ fn everywhere_rules_hit_every_route() {
     server.clear_faults();
     assert_eq!(http().get(&cdn).send().unwrap().status(), 200);
 }
+
+#[test]
+fn ignore_range_answers_200_with_everything() {
+    let server = token_server();
+    let d = deploy(&server, PAYLOAD, &Assignment::default());
+    let url = artifact_url(&server, d.module);
+    server.inject(FaultRule::once(
+        RouteKind::ArtifactDownload,
+        Fault::IgnoreRange,
+    ));
+    let r = http()
+        .get(&url)
+        .header("Authorization", auth())
+        .header("Range", "bytes=10-")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(&r.bytes().unwrap()[..], PAYLOAD);
+    let r = http()
+        .get(&url)
+        .header("Authorization", auth())
+        .header("Range", "bytes=10-")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 206, "only once");
+}

@@ -57,6 +57,11 @@ fn uploaded_and_assigned_image_is_offered_over_ddi() {
         json!("1.0.1")
     );
 
+    // a second session on the same server works too
+    let second =
+        GoosebitAdmin::for_server(&server).unwrap_or_else(|e| panic!("{e}\n{}", server.log()));
+    assert!(second.devices().unwrap().iter().any(|d| d.id == "gb-dev-1"));
+
     // the download serves exactly the uploaded image
     let download = artifact["_links"]["download"]["href"].as_str().unwrap();
     let bytes = http.get(download).send().unwrap().bytes().unwrap();

@@ -54,6 +54,7 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) 
         match fault {
             Fault::Delay(d) => tokio::time::sleep(d).await,
             Fault::WrongHash => download_faults.wrong_hash = true,
+            Fault::IgnoreRange => download_faults.ignore_range = true,
             Fault::LyingContentRange { claimed_start } => {
                 download_faults.lying_start = Some(claimed_start)
             }

@@ -47,6 +47,9 @@ pub enum Fault {
     },
     /// Serve artifact bytes with one byte flipped, so no announced hash matches.
     WrongHash,
+    /// Answer a range request with the whole artifact and `200`, as a server
+    /// (or proxy) without range support does.
+    IgnoreRange,
     /// `302` to the same artifact on the CDN listener.
     RedirectToCdn,
     /// `302` to this absolute URL.

@@ -190,6 +190,10 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) 
             download_faults.lying_start = Some(claimed_start);
             None
         }
+        Some(Fault::IgnoreRange) => {
+            download_faults.ignore_range = true;
+            None
+        }
         Some(f @ (Fault::Truncate { .. } | Fault::Slow { .. })) => {
             body_fault = Some(f);
             None

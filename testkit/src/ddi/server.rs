@@ -11,7 +11,7 @@ use axum::Router;
 use tokio::sync::oneshot;
 
 use super::action::{Action, ActionId, MaintenanceWindow};
-use super::catalog::{DistributionId, ModuleId, ModuleSpec, SoftwareModule};
+use super::catalog::{ArtifactSpec, DistributionId, ModuleId, ModuleSpec, SoftwareModule};
 use super::config::{ArtifactLinks, LinkOrigin, TenantConfig};
 use super::faults::{FaultQueue, FaultRule};
 use super::requests::{RequestRecord, Requests};
@@ -460,6 +460,39 @@ impl DdiServer {
     /// A snapshot of an action with its whole status history.
     pub fn action(&self, action: ActionId) -> Option<Action> {
         self.shared.store().action(action).cloned()
+    }
+
+    /// Waits until the action satisfies `done` (checked every 10 ms) and
+    /// returns it, or `None` after `timeout`: for tests that run an agent in
+    /// the background.
+    pub fn wait_for_action(
+        &self,
+        action: ActionId,
+        timeout: Duration,
+        done: impl Fn(&Action) -> bool,
+    ) -> Option<Action> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if let Some(a) = self.action(action).filter(|a| done(a)) {
+                return Some(a);
+            }
+            if std::time::Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Replaces the content of an artifact (new hashes, new `ETag`, new
+    /// `Last-Modified`), as if it had been re-uploaded: a client resuming with
+    /// `If-Range` then gets the whole new file with `200`.
+    ///
+    /// # Errors
+    /// If the module or file does not exist.
+    pub fn replace_artifact(&self, module: ModuleId, spec: ArtifactSpec) -> Result<(), String> {
+        let artifact = Arc::new(spec.build());
+        let mut store = self.shared.store();
+        store.replace_artifact(module, artifact)
     }
 
     // ----- artifact links and the CDN -----

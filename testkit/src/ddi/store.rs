@@ -3,12 +3,13 @@
 //! endpoints themselves are in `endpoints.rs`, free of HTTP.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use axum::http::StatusCode;
 
 use super::action::{Action, ActionId, ActionStatus, ActionType, MaintenanceWindow, StatusEntry};
-use super::catalog::{Distribution, DistributionId, ModuleId, SoftwareModule};
+use super::catalog::{Artifact, Distribution, DistributionId, ModuleId, SoftwareModule};
 use super::config::{ArtifactLinks, TenantConfig, format_sleep};
 use super::errors::ApiError;
 
@@ -206,6 +207,28 @@ impl Store {
         if let Some(c) = self.controller_mut(tenant, id) {
             c.request_attributes = true;
         }
+    }
+
+    pub(crate) fn replace_artifact(
+        &mut self,
+        module: ModuleId,
+        artifact: Arc<Artifact>,
+    ) -> Result<(), String> {
+        let index = usize::try_from(module.0)
+            .ok()
+            .and_then(|i| i.checked_sub(1))
+            .ok_or_else(|| format!("no module {module}"))?;
+        let m = self
+            .modules
+            .get_mut(index)
+            .ok_or_else(|| format!("no module {module}"))?;
+        let slot = m
+            .artifacts
+            .iter_mut()
+            .find(|a| a.filename == artifact.filename)
+            .ok_or_else(|| format!("module {module} has no file {}", artifact.filename))?;
+        *slot = artifact;
+        Ok(())
     }
 
     pub(crate) fn module(&self, id: ModuleId) -> Option<&SoftwareModule> {

@@ -12,6 +12,7 @@
 //! [`build_swu`] writes a minimal valid `.swu` (a cpio archive in the `crc`
 //! format with `sw-description` first) without any external tool.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use reqwest::blocking::{Client, multipart};
@@ -119,11 +120,11 @@ impl GoosebitAdmin {
     /// # Errors
     /// A message naming the step that failed.
     pub fn for_server(server: &Goosebit) -> Result<Self, String> {
-        Self::setup(
-            &server.base_url(),
-            "admin@example.invalid",
-            "fleet-update-tests",
-        )
+        // a fresh user per session: /setup answers an error for a taken name
+        static SESSIONS: AtomicU32 = AtomicU32::new(0);
+        let n = SESSIONS.fetch_add(1, Ordering::Relaxed);
+        let user = format!("admin{n}@example.invalid");
+        Self::setup(&server.base_url(), &user, "fleet-update-tests")
     }
 
     /// `POST /setup` with these credentials (it creates a full admin even
