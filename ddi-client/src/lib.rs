@@ -81,6 +81,29 @@
 //! # drop(results); Ok(()) }
 //! ```
 //!
+//! A whole device agent: implement [`agent::Installer`] and run the loop.
+//!
+//! ```no_run
+//! use std::path::PathBuf;
+//! use ddi_client::agent::{Agent, InstallOutcome, Installer};
+//! use ddi_client::model::DeploymentBase;
+//!
+//! struct Slot;
+//!
+//! #[async_trait::async_trait]
+//! impl Installer for Slot {
+//!     async fn install(&self, _deployment: &DeploymentBase, files: &[PathBuf]) -> InstallOutcome {
+//!         // Write `files` (already verified) to the inactive slot, switch, …
+//!         InstallOutcome { success: !files.is_empty(), code: None, details: vec![] }
+//!     }
+//! }
+//!
+//! # async fn run(client: ddi_client::Client) -> Result<(), ddi_client::Error> {
+//! let mut agent = Agent::new(client.controller("device-42")?, Slot, "/var/lib/ddi-agent");
+//! agent.run(std::future::pending()).await; // polls, downloads, installs, reports, resumes after restarts
+//! # Ok(()) }
+//! ```
+//!
 //! # Errors and retries
 //!
 //! Every failure is one [`Error`]: an opaque value with a [`ErrorKind`], the

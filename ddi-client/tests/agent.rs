@@ -287,3 +287,28 @@ async fn installer_failure_is_reported_with_its_code() {
     assert_eq!(action.status, ActionStatus::Error);
     assert_eq!(action.last_feedback().unwrap().code, Some(7));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_loop_completes_an_update_and_stops_on_request() {
+    let (server, client) = setup();
+    let dir = tempfile::tempdir().unwrap();
+    let rec = Recorder::default();
+    let mut a = agent(&client, "dev-10", rec.clone(), dir.path());
+    a.active_poll_interval(Duration::from_millis(10));
+    let dep = server.deploy(&["dev-10"], module(b"loop"), &Assignment::default());
+    let watch = {
+        let installs = rec.installs.clone();
+        async move {
+            while installs.lock().unwrap().is_empty() {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), a.run(watch))
+        .await
+        .unwrap();
+    assert_eq!(
+        server.action(dep.actions[0]).unwrap().status,
+        ActionStatus::Finished
+    );
+}
