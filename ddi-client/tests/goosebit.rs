@@ -15,145 +15,14 @@ use ddi_client::model::{
 };
 use ddi_client::{Auth, Client};
 use testkit::peers::Goosebit;
+use testkit::peers::goosebit_admin::{GoosebitAdmin, build_swu};
 
-/// A minimal SWUpdate image: a `newc` cpio archive whose first member is
-/// `sw-description`, then the payload.
-fn swu(version: &str, payload: &[u8]) -> Vec<u8> {
-    let desc = format!(
-        "software = {{ version = \"{version}\"; files: ({{ filename = \"payload.bin\"; path = \"/tmp/x\"; sha256 = \"{}\"; }}); }}\n",
-        support::sha256_hex(payload)
-    );
-    let mut out = Vec::new();
-    for (i, (name, data)) in [
-        ("sw-description", desc.as_bytes()),
-        ("payload.bin", payload),
-        ("TRAILER!!!", &[][..]),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let mode = if name == "TRAILER!!!" { 0 } else { 0o100644 };
-        let fields = [
-            i as u32 + 1,
-            mode,
-            0,
-            0,
-            1,
-            0,
-            data.len() as u32,
-            0,
-            0,
-            0,
-            0,
-            name.len() as u32 + 1,
-            0,
-        ];
-        out.extend_from_slice(b"070701");
-        for f in fields {
-            out.extend_from_slice(format!("{f:08X}").as_bytes());
-        }
-        out.extend_from_slice(name.as_bytes());
-        out.push(0);
-        while out.len() % 4 != 0 {
-            out.push(0);
-        }
-        out.extend_from_slice(data);
-        while out.len() % 4 != 0 {
-            out.push(0);
-        }
-    }
-    out
-}
-
-/// goosebit's management API, enough to upload, assign and read state.
-struct Manager {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl Manager {
-    async fn login(base: &str) -> Self {
-        let http = reqwest::Client::new();
-        let form = "username=admin%40example.com&password=test-password-1";
-        for path in ["/setup", "/login"] {
-            let r = http
-                .post(format!("{base}{path}"))
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .body(form)
-                .send()
-                .await
-                .unwrap();
-            if path == "/login" {
-                assert!(r.status().is_success(), "login: {}", r.status());
-                let v: serde_json::Value = r.json().await.unwrap();
-                return Self {
-                    http,
-                    base: base.to_owned(),
-                    token: v["access_token"].as_str().unwrap().to_owned(),
-                };
-            }
-        }
-        unreachable!()
-    }
-
-    async fn upload(&self, name: &str, image: Vec<u8>) -> u64 {
-        let boundary = "ddi-client-test-boundary";
-        let mut body = format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-        )
-        .into_bytes();
-        body.extend_from_slice(&image);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let r = self
-            .http
-            .put(format!("{}/api/v1/software", self.base))
-            .bearer_auth(&self.token)
-            .header(
-                "Content-Type",
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        let v: serde_json::Value = r.json().await.unwrap();
-        assert!(status.is_success(), "upload: {status} {v}");
-        v["id"].as_u64().unwrap()
-    }
-
-    async fn assign(&self, device: &str, software: u64) {
-        let r = self
-            .http
-            .put(format!("{}/api/v1/devices", self.base))
-            .bearer_auth(&self.token)
-            .json(&serde_json::json!({"devices": [device], "software": software.to_string()}))
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        assert!(
-            status.is_success(),
-            "assign: {status} {}",
-            r.text().await.unwrap()
-        );
-    }
-
-    async fn device(&self, id: &str) -> serde_json::Value {
-        let r = self
-            .http
-            .get(format!("{}/api/v1/devices", self.base))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .unwrap();
-        let v: serde_json::Value = r.json().await.unwrap();
-        let list = v["devices"].as_array().cloned().unwrap_or_default();
-        list.into_iter()
-            .find(|d| d["id"] == id)
-            .unwrap_or(serde_json::Value::Null)
-    }
+/// Runs a blocking management call off the async runtime.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, String> + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("goosebit management: {e}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -161,7 +30,11 @@ async fn full_update_flow_with_resumed_download() {
     let Some(gb) = tokio::task::spawn_blocking(Goosebit::start).await.unwrap() else {
         return;
     };
-    let mgr = Manager::login(&gb.base_url()).await;
+    let gb = Arc::new(gb);
+    let admin = {
+        let gb = gb.clone();
+        blocking(move || GoosebitAdmin::for_server(&gb)).await
+    };
     let device = "ddi-client-it-1";
     let client = Client::builder(gb.base_url(), "DEFAULT")
         .auth(Auth::None)
@@ -186,9 +59,15 @@ async fn full_update_flow_with_resumed_download() {
 
     // 2. Upload a 1 MiB image and assign it.
     let payload = support::payload(1024 * 1024);
-    let image = swu("1.0.1", &payload);
-    let software = mgr.upload("demo-1.0.1.swu", image.clone()).await;
-    mgr.assign(device, software).await;
+    let image = build_swu("1.0.1", "payload.bin", &payload);
+    let software = {
+        let (admin, image) = (admin.clone(), image.clone());
+        blocking(move || admin.upload_software("demo-1.0.1.swu", image)).await
+    };
+    {
+        let admin = admin.clone();
+        blocking(move || admin.assign(device, software)).await;
+    }
 
     // 3. Poll until the deployment shows up, then fetch it.
     let mut link = None;
@@ -276,9 +155,11 @@ async fn full_update_flow_with_resumed_download() {
         .with_detail("installed 1.0.1")
         .timestamped_now();
     ctl.deployment_feedback(&link, &ok).await.unwrap();
-    let state = mgr.device(device).await;
-    assert_eq!(state["last_state"], "Finished", "{state}\n{}", gb.log());
-    assert_eq!(state["sw_version"], "1.0.1", "{state}");
+    let state = blocking(move || admin.device(device))
+        .await
+        .expect("device listed");
+    assert_eq!(state.last_state, "Finished", "{state:?}\n{}", gb.log());
+    assert_eq!(state.sw_version.as_deref(), Some("1.0.1"), "{state:?}");
     assert!(
         ctl.poll().await.unwrap().links.deployment_base.is_none(),
         "nothing more offered"
