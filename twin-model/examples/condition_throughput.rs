@@ -15,7 +15,7 @@ const CONDITION: &str = "tags.env = 'prod' AND properties.reported.fw.version >=
 fn doc(i: usize) -> Value {
     json!({
         "deviceId": format!("dev-{i}"),
-        "tags": {"env": if i % 3 == 0 { "prod" } else { "test" }, "site": {"building": i % 5}},
+        "tags": {"env": if i.is_multiple_of(3) { "prod" } else { "test" }, "site": {"building": i % 5}},
         "properties": {"reported": {"fw": {"version": format!("{}.{}", i % 4, i % 10)}}}
     })
 }
