@@ -11,15 +11,18 @@ use crate::operation::Operation;
 use crate::outcome::{AtomicCounters, Counters, InputKind, Outcome};
 use crate::plan::{Plan, PlanError, Planner};
 use crate::rate::{RateLimit, TokenBucket};
-use crate::registry::{ExternalRegistry, fetch_snapshot};
+use crate::registry::{ExternalRegistry, PageToken};
 use crate::retry::RetryPolicy;
+use crate::snapshot::Snapshot;
 use futures_util::StreamExt;
 use futures_util::stream;
+use std::collections::HashSet;
 use std::future::Future;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::broadcast;
+use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -326,12 +329,73 @@ impl Engine {
         Ok(report)
     }
 
+    /// Reads every device of `registry`, page by page. A page that fails
+    /// transiently is retried from the same cursor (the pages before it are
+    /// kept); reads of the replica go through the rate limit.
+    async fn snapshot_of(
+        &self,
+        registry: &dyn ExternalRegistry,
+        limited: bool,
+    ) -> Result<Snapshot> {
+        let limit = self
+            .inner
+            .config
+            .page_size
+            .clamp(1, registry.capabilities().max_page_size.max(1));
+        let mut all = Vec::new();
+        let mut cursor: Option<PageToken> = None;
+        let mut seen = HashSet::new();
+        loop {
+            let started = Instant::now();
+            let mut attempts = 0u32;
+            let page = loop {
+                if limited {
+                    self.acquire(1).await;
+                }
+                attempts += 1;
+                match registry.list(cursor.as_ref(), limit).await {
+                    Ok(page) => break page,
+                    Err(e) if e.is_retryable() => {
+                        if e.is_throttled() {
+                            self.emit(Outcome::Throttled {
+                                id: None,
+                                retry_after: e.retry_after(),
+                            });
+                        }
+                        let delay = self.inner.config.retry.next_delay(
+                            attempts,
+                            started.elapsed(),
+                            e.retry_after(),
+                            0,
+                        );
+                        match delay {
+                            Some(d) => tokio::time::sleep(d).await,
+                            None => return Err(e),
+                        }
+                    }
+                    Err(e) => return Err(e),
+                }
+            };
+            all.extend(page.devices);
+            match page.next {
+                None => break,
+                Some(next) => {
+                    if !seen.insert(next.clone()) {
+                        return Err(Error::new(ErrorKind::Decode)
+                            .with_context(format!("{}: page token repeated", registry.name())));
+                    }
+                    cursor = Some(next);
+                }
+            }
+        }
+        Snapshot::from_records(all)
+    }
+
     /// Plans `replica` against `master` from fresh snapshots, without writing.
     pub async fn plan(&self) -> Result<Plan> {
-        let page = self.inner.config.page_size;
-        let master = fetch_snapshot(&*self.inner.master, page).await;
+        let master = self.snapshot_of(&*self.inner.master, false).await;
         let master = master.inspect_err(|e| self.bad_page(e))?;
-        let replica = fetch_snapshot(&*self.inner.replica, page).await;
+        let replica = self.snapshot_of(&*self.inner.replica, true).await;
         let replica = replica.inspect_err(|e| self.bad_page(e))?;
         self.inner.planner.plan(&master, &replica).map_err(|e| {
             let PlanError::MassDelete {
@@ -862,9 +926,14 @@ impl Engine {
 
     /// Runs until `shutdown` resolves: a full sync at start and every
     /// [`EngineConfig::full_sync_interval`], and every event from `events`.
-    /// Errors of single syncs and events are recorded and do not stop the
-    /// loop, except journal failures, which do (the engine cannot stay
-    /// crash-safe without its journal).
+    ///
+    /// Events are handled in background tasks, at most
+    /// [`EngineConfig::concurrency`] at once, so a device waiting for its twin
+    /// does not hold up the others. Errors of single syncs and events are
+    /// logged and do not stop the loop, except journal failures, which do
+    /// (the engine cannot stay crash-safe without its journal). On shutdown,
+    /// event tasks in flight are cancelled; their journaled operations are
+    /// finished by the next [`Engine::resume`].
     pub async fn run(
         &self,
         events: Option<Arc<dyn EventSource>>,
@@ -874,32 +943,40 @@ impl Engine {
         let mut tick = tokio::time::interval(self.inner.config.full_sync_interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut events_open = events.is_some();
-        loop {
+        let mut tasks: JoinSet<Result<RunReport>> = JoinSet::new();
+        let result = loop {
+            let can_take = events_open && tasks.len() < self.inner.config.concurrency;
             let next_event = async {
-                match (&events, events_open) {
+                match (&events, can_take) {
                     (Some(src), true) => src.next().await,
                     _ => std::future::pending().await,
                 }
             };
             tokio::select! {
-                () = &mut shutdown => return Ok(()),
+                () = &mut shutdown => break Ok(()),
                 _ = tick.tick() => {
                     if let Err(e) = self.sync_once().await {
-                        if e.is_journal() { return Err(e); }
+                        if e.is_journal() { break Err(e); }
                         tracing::warn!(error = %e, "full sync failed");
                     }
                 }
+                Some(done) = tasks.join_next(), if !tasks.is_empty() => match done {
+                    Ok(Err(e)) if e.is_journal() => break Err(e),
+                    Ok(Err(e)) => tracing::warn!(error = %e, "event handling failed"),
+                    Ok(Ok(_)) => {}
+                    Err(join) => tracing::warn!(error = %join, "event task ended abnormally"),
+                },
                 ev = next_event => match ev {
                     Ok(Some(ev)) => {
-                        if let Err(e) = self.handle_event(ev).await {
-                            if e.is_journal() { return Err(e); }
-                            tracing::warn!(error = %e, "event handling failed");
-                        }
+                        let engine = self.clone();
+                        tasks.spawn(async move { engine.handle_event(ev).await });
                     }
                     Ok(None) => events_open = false,
                     Err(e) => self.emit(Outcome::BadInput { input: InputKind::Event, detail: e.to_string() }),
                 }
             }
-        }
+        };
+        tasks.shutdown().await;
+        result
     }
 }

@@ -7,10 +7,16 @@ use std::fmt;
 
 /// Flat string key/value pairs, kept sorted by key with unique keys.
 ///
-/// A sorted boxed slice costs 16 bytes inline and one allocation, which keeps
-/// million-device snapshots small; lookups are binary searches.
+/// All keys and values live in one string buffer with one table of end
+/// offsets: two allocations per non-empty set, whatever its size, which keeps
+/// million-device snapshots small. Lookups are binary searches. A set whose
+/// text exceeds 4 GiB keeps only the entries that fit.
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
-pub struct Properties(Box<[(Box<str>, Box<str>)]>);
+pub struct Properties {
+    buf: Box<str>,
+    /// `ends[2i]` ends key `i`, `ends[2i + 1]` ends value `i`.
+    ends: Box<[u32]>,
+}
 
 impl Properties {
     /// No entries.
@@ -18,58 +24,104 @@ impl Properties {
         Self::default()
     }
 
+    /// Builds from entries already sorted by key with unique keys.
+    fn from_sorted<'a>(entries: impl Iterator<Item = (&'a str, &'a str)> + Clone) -> Self {
+        let total: usize = entries.clone().map(|(k, v)| k.len() + v.len()).sum();
+        let mut buf = String::with_capacity(total);
+        let mut ends = Vec::new();
+        for (k, v) in entries {
+            let (Ok(ke), Ok(ve)) = (
+                u32::try_from(buf.len() + k.len()),
+                u32::try_from(buf.len() + k.len() + v.len()),
+            ) else {
+                break;
+            };
+            buf.push_str(k);
+            buf.push_str(v);
+            ends.push(ke);
+            ends.push(ve);
+        }
+        Self {
+            buf: buf.into_boxed_str(),
+            ends: ends.into_boxed_slice(),
+        }
+    }
+
+    fn entry(&self, i: usize) -> Option<(&str, &str)> {
+        let start = match i.checked_mul(2)?.checked_sub(1) {
+            None => 0,
+            Some(j) => *self.ends.get(j)? as usize,
+        };
+        let ke = *self.ends.get(2 * i)? as usize;
+        let ve = *self.ends.get(2 * i + 1)? as usize;
+        Some((self.buf.get(start..ke)?, self.buf.get(ke..ve)?))
+    }
+
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.entry(mid).map(|(k, _)| k.cmp(key)) {
+                Some(std::cmp::Ordering::Less) => lo = mid + 1,
+                Some(std::cmp::Ordering::Greater) => hi = mid,
+                Some(std::cmp::Ordering::Equal) => return Ok(mid),
+                None => return Err(lo),
+            }
+        }
+        Err(lo)
+    }
+
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .binary_search_by(|(k, _)| (**k).cmp(key))
+        self.find(key)
             .ok()
-            .and_then(|i| self.0.get(i))
-            .map(|(_, v)| &**v)
+            .and_then(|i| self.entry(i))
+            .map(|(_, v)| v)
     }
 
     /// Whether `key` is present.
     pub fn contains_key(&self, key: &str) -> bool {
-        self.get(key).is_some()
+        self.find(key).is_ok()
     }
 
     /// Sets `key` to `value`, replacing any previous value.
     pub fn insert(&mut self, key: impl Into<Box<str>>, value: impl Into<Box<str>>) {
         let key = key.into();
         let value = value.into();
-        let mut v = std::mem::take(&mut self.0).into_vec();
-        match v.binary_search_by(|(k, _)| k.cmp(&key)) {
+        let mut v: Vec<(&str, &str)> = self.iter().collect();
+        match self.find(&key) {
             Ok(i) => {
                 if let Some(slot) = v.get_mut(i) {
-                    slot.1 = value;
+                    slot.1 = &value;
                 }
             }
-            Err(i) => v.insert(i, (key, value)),
+            Err(i) => v.insert(i.min(v.len()), (&key, &value)),
         }
-        self.0 = v.into_boxed_slice();
+        *self = Self::from_sorted(v.into_iter());
     }
 
     /// Removes `key`, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<Box<str>> {
-        let i = self.0.binary_search_by(|(k, _)| (**k).cmp(key)).ok()?;
-        let mut v = std::mem::take(&mut self.0).into_vec();
-        let (_, value) = v.remove(i);
-        self.0 = v.into_boxed_slice();
+        let i = self.find(key).ok()?;
+        let value: Box<str> = self.entry(i)?.1.into();
+        let kept: Vec<(&str, &str)> = self.iter().filter(|(k, _)| *k != key).collect();
+        *self = Self::from_sorted(kept.into_iter());
         Some(value)
     }
 
     /// The entries in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (&**k, &**v))
+        (0..self.len()).filter_map(move |i| self.entry(i))
     }
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.ends.len() / 2
     }
 
     /// Whether there is no entry.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.ends.is_empty()
     }
 
     /// Whether `self` equals `other` when entries with key `ignored` are left out of both.
@@ -89,14 +141,14 @@ impl<K: Into<Box<str>>, V: Into<Box<str>>> FromIterator<(K, V)> for Properties {
             .collect();
         // Stable sort keeps input order among equal keys, so "later wins" holds.
         v.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut out: Vec<(Box<str>, Box<str>)> = Vec::with_capacity(v.len());
-        for entry in v {
+        let mut out: Vec<(&str, &str)> = Vec::with_capacity(v.len());
+        for (k, val) in &v {
             match out.last_mut() {
-                Some(last) if last.0 == entry.0 => *last = entry,
-                _ => out.push(entry),
+                Some(last) if last.0 == &**k => last.1 = val,
+                _ => out.push((k, val)),
             }
         }
-        Self(out.into_boxed_slice())
+        Self::from_sorted(out.into_iter())
     }
 }
 
@@ -108,7 +160,7 @@ impl fmt::Debug for Properties {
 
 impl Serialize for Properties {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(self.0.len()))?;
+        let mut m = s.serialize_map(Some(self.len()))?;
         for (k, v) in self.iter() {
             m.serialize_entry(k, v)?;
         }
@@ -151,6 +203,13 @@ mod tests {
         assert_eq!(p.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["a", "b"]);
         assert_eq!(p.remove("a").as_deref(), Some("1"));
         assert!(!p.contains_key("a"));
+    }
+
+    #[test]
+    fn empty_strings_are_entries_too() {
+        let p: Properties = [("", ""), ("a", ""), ("", "x")].into_iter().collect();
+        assert_eq!(p.iter().collect::<Vec<_>>(), [("", "x"), ("a", "")]);
+        assert_eq!(p.get(""), Some("x"));
     }
 
     #[test]

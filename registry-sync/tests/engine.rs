@@ -478,3 +478,121 @@ async fn run_loop_syncs_on_schedule_and_on_events() {
     let _ = stop_tx.send(());
     runner.await.unwrap().unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn listing_resumes_from_the_failed_page() {
+    let d = drift(0);
+    d.replica
+        .seed((0..2500).map(|i| owned(DeviceRecord::new(format!("r{i:05}")))));
+    d.master
+        .seed((0..2500).map(|i| DeviceRecord::new(format!("r{i:05}"))));
+    let mut cfg = EngineConfig::new();
+    cfg.retry(quick_retry()).page_size(1000);
+    let e = engine(&d, policy(), Arc::new(MemoryJournal::new()), cfg);
+    let list_pages = 3;
+    let (master_before, replica_before) = (d.master.calls(), d.replica.calls());
+    assert!(e.plan().await.unwrap().is_empty());
+    assert_eq!(d.master.calls() - master_before, list_pages);
+    assert_eq!(d.replica.calls() - replica_before, list_pages);
+    let mut rx = e.outcomes();
+    // Throttle exactly the replica's second page: it alone is read again.
+    let before = d.replica.calls();
+    d.replica
+        .fail_every(before + 2, Fault::Throttle(Some(Duration::from_secs(1))));
+    let plan = e.plan().await.unwrap();
+    assert!(plan.is_empty());
+    assert_eq!(d.replica.calls() - before, list_pages + 1);
+    assert!(
+        drain(&mut rx)
+            .iter()
+            .any(|o| matches!(o, Outcome::Throttled { id: None, .. }))
+    );
+}
+
+#[tokio::test]
+async fn two_hubs_share_one_tenant_by_prefix() {
+    let tenant = Arc::new(registry_sync::MemoryRegistry::new("tenant"));
+    let hub1 = Arc::new(registry_sync::MemoryRegistry::new("hub1"));
+    let hub2 = Arc::new(registry_sync::MemoryRegistry::new("hub2"));
+    hub1.seed([DeviceRecord::new("a"), DeviceRecord::new("b")]);
+    hub2.seed([DeviceRecord::new("a"), DeviceRecord::new("c")]);
+    let engine_for = |hub: &Arc<registry_sync::MemoryRegistry>, prefix: &str| {
+        registry_sync::Engine::new(
+            hub.clone(),
+            tenant.clone(),
+            planner(registry_sync::Policy::new(registry_sync::Scope::id_prefix(
+                prefix,
+            ))),
+            Arc::new(MemoryJournal::new()),
+            EngineConfig::new(),
+        )
+    };
+    let e1 = engine_for(&hub1, "hub1.");
+    let e2 = engine_for(&hub2, "hub2.");
+    e1.sync_once().await.unwrap();
+    e2.sync_once().await.unwrap();
+    let ids: Vec<String> = tenant
+        .snapshot()
+        .devices()
+        .iter()
+        .map(|d| d.id.to_string())
+        .collect();
+    assert_eq!(ids, ["hub1.a", "hub1.b", "hub2.a", "hub2.c"]);
+    // hub1 loses "a": only hub1.a goes, hub2.a stays.
+    hub1.delete(&DeviceId::new("a"), &registry_sync::Precondition::Any)
+        .await
+        .unwrap();
+    let r = e1.sync_once().await.unwrap();
+    assert_eq!(r.deleted, 1);
+    let r = e2.sync_once().await.unwrap();
+    assert_eq!(r.applied(), 0);
+    let ids: Vec<String> = tenant
+        .snapshot()
+        .devices()
+        .iter()
+        .map(|d| d.id.to_string())
+        .collect();
+    assert_eq!(ids, ["hub1.b", "hub2.a", "hub2.c"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_twin_wait_does_not_hold_up_other_events() {
+    let d = drift(0);
+    let mut p = policy();
+    let mut c = Completeness::new();
+    c.require_tags(["EUI"]);
+    p.completeness(c);
+    let mut cfg = EngineConfig::new();
+    cfg.full_sync_interval(Duration::from_secs(24 * 3600))
+        .twin_wait(RetryPolicy::new(
+            100,
+            Duration::from_secs(30),
+            Duration::from_secs(30),
+            Duration::from_secs(3600),
+        ));
+    let e = engine(&d, p, Arc::new(MemoryJournal::new()), cfg);
+    let feed: Arc<dyn registry_sync::EventSource> = Arc::new(d.master.subscribe());
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let runner = {
+        let e = e.clone();
+        tokio::spawn(async move {
+            e.run(Some(feed), async {
+                let _ = stop_rx.await;
+            })
+            .await
+        })
+    };
+    d.master.create(&DeviceRecord::new("slow")).await.unwrap();
+    d.master
+        .create(&DeviceRecord::new("fast").with_tag("EUI", "1"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert!(
+        d.replica.snapshot().get("fast").is_some(),
+        "fast device waited behind slow one"
+    );
+    assert!(d.replica.snapshot().get("slow").is_none());
+    let _ = stop_tx.send(());
+    runner.await.unwrap().unwrap();
+}
