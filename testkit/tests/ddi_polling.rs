@@ -307,3 +307,70 @@ fn requests_are_counted_and_logged() {
     assert_eq!(log[1].status, 401);
     assert_eq!(log[1].controller.as_deref(), Some("dev-1"));
 }
+
+#[test]
+fn cbor_works_in_both_directions() {
+    let server = token_server();
+    let url = server.controller_url("dev-1");
+    // {"data": {"k": "v"}}, encoded by hand
+    let config = [
+        0xa1, 0x64, b'd', b'a', b't', b'a', 0xa1, 0x61, b'k', 0x61, b'v',
+    ];
+    let r = http()
+        .put(format!("{url}/configData"))
+        .header("Authorization", auth())
+        .header("Content-Type", "application/cbor")
+        .body(config.to_vec())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        server
+            .controller("dev-1")
+            .unwrap()
+            .attributes
+            .get("k")
+            .map(String::as_str),
+        Some("v")
+    );
+    let r = http()
+        .get(&url)
+        .header("Authorization", auth())
+        .header("Accept", "application/cbor")
+        .send()
+        .unwrap();
+    assert_eq!(r.headers()["content-type"], "application/cbor");
+    // {"config": {"polling": {"sleep": "00:05:00"}}}
+    let mut expected = vec![0xa1, 0x66];
+    expected.extend_from_slice(b"config");
+    expected.extend_from_slice(&[0xa1, 0x67]);
+    expected.extend_from_slice(b"polling");
+    expected.extend_from_slice(&[0xa1, 0x65]);
+    expected.extend_from_slice(b"sleep");
+    expected.push(0x68);
+    expected.extend_from_slice(b"00:05:00");
+    assert_eq!(r.bytes().unwrap().to_vec(), expected);
+    // feedback in CBOR lands like JSON feedback
+    let id = deploy(&server, b"x", &Assignment::default()).actions[0];
+    let body = testkit::ddi::json_to_cbor(&feedback("closed", "success"));
+    let r = http()
+        .post(format!("{url}/deploymentBase/{id}/feedback"))
+        .header("Authorization", auth())
+        .header("Content-Type", "application/cbor")
+        .body(body)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        server.action(id).unwrap().status,
+        testkit::ddi::ActionStatus::Finished
+    );
+    let garbage = http()
+        .put(format!("{url}/configData"))
+        .header("Authorization", auth())
+        .header("Content-Type", "application/cbor")
+        .body(vec![0x41, 0x00])
+        .send()
+        .unwrap();
+    assert_eq!(garbage.status(), 400);
+}

@@ -12,6 +12,7 @@ use axum::response::Response;
 use md5::{Digest, Md5};
 use serde::Serialize;
 
+use super::cbor;
 use super::download::{self, DownloadFaults};
 use super::errors::ApiError;
 use super::fault_responses::{apply_body_fault, immediate_fault};
@@ -23,6 +24,7 @@ use super::server::Shared;
 
 pub(crate) const HAL_JSON: &str = "application/hal+json";
 pub(crate) const JSON: &str = "application/json";
+const CBOR: &str = "application/cbor";
 /// Request bodies above this are refused (hawkBit has no such small limit,
 /// but nothing a device sends comes close).
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -74,15 +76,17 @@ fn negotiate(accept: Option<&str>) -> Result<&'static str, ApiError> {
         match media.as_str() {
             "*/*" | "application/*" | HAL_JSON => return Ok(HAL_JSON),
             JSON => return Ok(JSON),
+            CBOR => return Ok(CBOR),
             _ => {}
         }
     }
     Err(ApiError::empty(StatusCode::NOT_ACCEPTABLE))
 }
 
-/// Request bodies must be `application/json` (hawkBit also takes CBOR, which
-/// the simulator does not implement); anything else is 415.
-fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+/// Request bodies must be `application/json` or `application/cbor` (turned
+/// into JSON here, so both go through the same validation); anything else,
+/// `application/hal+json` included, is 415.
+fn json_body(headers: &HeaderMap, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -94,7 +98,11 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
                 .to_ascii_lowercase()
         });
     match ct.as_deref() {
-        Some(JSON) => Ok(()),
+        Some(JSON) => Ok(body.to_vec()),
+        Some(CBOR) => {
+            let value = cbor::decode(body).map_err(ApiError::body_not_readable)?;
+            Ok(serde_json::to_vec(&value).unwrap_or_default())
+        }
         _ => Err(ApiError::empty(StatusCode::UNSUPPORTED_MEDIA_TYPE)),
     }
 }
@@ -117,7 +125,13 @@ fn if_none_match_hits(headers: &HeaderMap, etag: &str) -> bool {
 
 /// A GET JSON answer with the ETag filter applied.
 fn json_get<T: Serialize>(headers: &HeaderMap, media: &'static str, doc: &T) -> Response {
-    let body = serde_json::to_vec(doc).unwrap_or_default();
+    let body = if media == CBOR {
+        serde_json::to_value(doc)
+            .map(|v| cbor::encode(&v))
+            .unwrap_or_default()
+    } else {
+        serde_json::to_vec(doc).unwrap_or_default()
+    };
     let etag = etag_of(&body);
     if if_none_match_hits(headers, &etag) {
         let mut r = bare(StatusCode::NOT_MODIFIED);
@@ -296,8 +310,8 @@ fn try_dispatch(
         }
         RouteKind::DeploymentFeedback => {
             let id = id_of(p)?;
-            check_content_type(headers)?;
-            let fb = feedback::parse_action_feedback(body)?;
+            let body = json_body(headers, body)?;
+            let fb = feedback::parse_action_feedback(&body)?;
             shared
                 .store()
                 .deployment_feedback(tenant, controller, id, fb)?;
@@ -310,14 +324,14 @@ fn try_dispatch(
         }
         RouteKind::CancelFeedback => {
             let id = id_of(p)?;
-            check_content_type(headers)?;
-            let fb = feedback::parse_action_feedback(body)?;
+            let body = json_body(headers, body)?;
+            let fb = feedback::parse_action_feedback(&body)?;
             shared.store().cancel_feedback(tenant, controller, id, fb)?;
             Ok(bare(StatusCode::OK))
         }
         RouteKind::ConfigData => {
-            check_content_type(headers)?;
-            let (mode, data) = feedback::parse_config_data(body)?;
+            let body = json_body(headers, body)?;
+            let (mode, data) = feedback::parse_config_data(&body)?;
             shared.store().config_data(tenant, controller, mode, data)?;
             Ok(bare(StatusCode::OK))
         }
@@ -329,8 +343,8 @@ fn try_dispatch(
             Ok(json_get(headers, media, &doc))
         }
         RouteKind::InstalledBasePut => {
-            check_content_type(headers)?;
-            let (name, version) = feedback::parse_assigned_version(body)?;
+            let body = json_body(headers, body)?;
+            let (name, version) = feedback::parse_assigned_version(&body)?;
             let created = shared
                 .store()
                 .put_installed_base(tenant, controller, &name, &version)?;
@@ -355,18 +369,20 @@ fn try_dispatch(
         }
         RouteKind::ConfirmationFeedback => {
             let id = id_of(p)?;
-            check_content_type(headers)?;
-            let (entry, confirmed) = feedback::parse_confirmation(body)?;
+            let body = json_body(headers, body)?;
+            let (entry, confirmed) = feedback::parse_confirmation(&body)?;
             shared
                 .store()
                 .confirmation_feedback(tenant, controller, id, entry, confirmed)?;
             Ok(bare(StatusCode::OK))
         }
         RouteKind::ActivateAutoConfirm => {
-            if !body.iter().all(u8::is_ascii_whitespace) {
-                check_content_type(headers)?;
-            }
-            let activation = feedback::parse_activation(body)?;
+            let body = if body.iter().all(u8::is_ascii_whitespace) {
+                Vec::new()
+            } else {
+                json_body(headers, body)?
+            };
+            let activation = feedback::parse_activation(&body)?;
             shared
                 .store()
                 .activate_auto_confirm(tenant, controller, activation, now)?;

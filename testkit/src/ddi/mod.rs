@@ -15,14 +15,17 @@
 //!   (416/412 as `FileStreamingUtil` gives them) and the `.MD5SUM` endpoint;
 //! - `ETag`/`If-None-Match` → 304 on JSON answers (Spring's shallow ETag),
 //!   opaque `c=` on action links, hawkBit's `ExceptionInfo` error bodies;
+//! - `application/hal+json` (default), `application/json` or
+//!   `application/cbor` answers, JSON or CBOR request bodies, 406/415 for
+//!   anything else;
 //! - a second listener standing in for a CDN, which records whether it got
 //!   an `Authorization` header;
 //! - [fault injection](FaultRule): statuses, 429 with and without body,
 //!   truncated and slow bodies, lying `Content-Range`, corrupted bytes,
 //!   redirects (to the CDN, elsewhere, in a loop) and huge JSON.
 //!
-//! It emits hawkBit's JSON itself and shares no code with `ddi-client`, so it
-//! can check that client independently. Not simulated: CBOR bodies (415/406),
+//! It emits hawkBit's JSON (or CBOR, when asked) itself and shares no code
+//! with `ddi-client`, so it can check that client independently. Not simulated:
 //! the DoS filter (use [`Fault::RateLimited`]), polling jitter and per-group
 //! polling overrides, recurring maintenance schedules.
 //!
@@ -97,6 +100,7 @@
 
 mod action;
 mod catalog;
+pub(crate) mod cbor;
 mod cdn;
 mod config;
 mod documents;
@@ -122,6 +126,8 @@ pub use catalog::{
     Artifact, ArtifactData, ArtifactHashes, ArtifactSpec, Distribution, DistributionId, ModuleId,
     ModuleSpec, SoftwareModule,
 };
+/// The simulator's CBOR ↔ JSON conversion, for test clients that speak CBOR.
+pub use cbor::{decode as cbor_to_json, encode as json_to_cbor};
 pub use config::{ArtifactLinks, LinkOrigin, TenantConfig, format_sleep};
 pub use faults::{Fault, FaultRule};
 pub use requests::RequestRecord;
