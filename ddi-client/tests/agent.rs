@@ -312,3 +312,72 @@ async fn run_loop_completes_an_update_and_stops_on_request() {
         ActionStatus::Finished
     );
 }
+
+#[derive(Clone, Default)]
+struct Busy {
+    inner: Recorder,
+    busy: Arc<Mutex<bool>>,
+}
+
+#[async_trait::async_trait]
+impl Installer for Busy {
+    async fn install(&self, d: &DeploymentBase, files: &[PathBuf]) -> InstallOutcome {
+        self.inner.install(d, files).await
+    }
+    async fn defer_install(&self, _: &DeploymentBase) -> bool {
+        *self.busy.lock().unwrap()
+    }
+    fn installed_version(&self) -> Option<ddi_client::model::AssignedVersion> {
+        Some(ddi_client::model::AssignedVersion {
+            name: "base".into(),
+            version: "0.9".into(),
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn soft_updates_can_be_deferred_and_several_artifacts_are_installed() {
+    let (server, client) = setup();
+    let base = server.create_module(
+        ModuleSpec::new("base", "0.9").artifact(ArtifactSpec::new("b.bin", &b"b"[..])),
+    );
+    server.create_distribution("base", "0.9", &[base]);
+    let dir = tempfile::tempdir().unwrap();
+    let busy = Busy {
+        busy: Arc::new(Mutex::new(true)),
+        ..Busy::default()
+    };
+    let mut a = Agent::new(
+        client.controller("dev-11").unwrap(),
+        busy.clone(),
+        dir.path(),
+    );
+    a.polling_bounds(
+        PollingBounds::new(Duration::from_millis(10), Duration::from_secs(1)).unwrap(),
+    );
+    a.step().await.unwrap();
+    // The offline-installed version was declared through PUT installedBase.
+    assert!(server.controller("dev-11").unwrap().installed.is_some());
+
+    let spec = ModuleSpec::new("app", "2.0")
+        .artifact(ArtifactSpec::new("one.bin", &b"first"[..]))
+        .artifact(ArtifactSpec::new("two.bin", &b"second"[..]));
+    let dep = server.deploy(
+        &["dev-11"],
+        spec,
+        &Assignment::new(testkit::ddi::ActionType::Soft),
+    );
+    assert_eq!(
+        a.step().await.unwrap().decision,
+        Decision::Download { install: false }
+    );
+    assert!(busy.inner.installs.lock().unwrap().is_empty());
+    *busy.busy.lock().unwrap() = false;
+    assert_eq!(a.step().await.unwrap().decision, Decision::Install);
+    let installs = busy.inner.installs.lock().unwrap().clone();
+    assert_eq!(installs[0].1, vec![b"first".to_vec(), b"second".to_vec()]);
+    assert_eq!(
+        server.action(dep.actions[0]).unwrap().status,
+        ActionStatus::Finished
+    );
+}

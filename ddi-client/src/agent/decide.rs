@@ -125,8 +125,34 @@ pub enum Decision {
     ForgetState,
 }
 
+/// What the device wants, asked before deciding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct DeviceWishes {
+    /// How to answer confirmation requests.
+    pub consent: ConsentPolicy,
+    /// Postpone installing a soft (`update: attempt`) action; forced actions
+    /// are installed regardless.
+    pub defer_soft_install: bool,
+}
+
+impl From<ConsentPolicy> for DeviceWishes {
+    fn from(consent: ConsentPolicy) -> Self {
+        Self {
+            consent,
+            defer_soft_install: false,
+        }
+    }
+}
+
 /// Decides the next step. Pure: the same inputs always give the same answer.
-pub fn decide(offer: &Offer, state: Option<&ActionState>, consent: ConsentPolicy) -> Decision {
+pub fn decide(
+    offer: &Offer,
+    state: Option<&ActionState>,
+    wishes: impl Into<DeviceWishes>,
+) -> Decision {
+    let wishes = wishes.into();
+    let consent = wishes.consent;
     match offer {
         Offer::Nothing => match state {
             Some(_) => Decision::ForgetState,
@@ -152,7 +178,8 @@ pub fn decide(offer: &Offer, state: Option<&ActionState>, consent: ConsentPolicy
             let state = state.filter(|s| s.id == base.id);
             let d = &base.deployment;
             let may_install = !matches!(d.update, Some(Handling::Skip))
-                && !matches!(d.maintenance_window, Some(MaintenanceWindow::Unavailable));
+                && !matches!(d.maintenance_window, Some(MaintenanceWindow::Unavailable))
+                && !(wishes.defer_soft_install && matches!(d.update, Some(Handling::Attempt)));
             match state.map(|s| s.phase) {
                 Some(Phase::Installed { success, code }) => {
                     Decision::ReportResult { success, code }

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use decide::{ActionState, ConsentPolicy, Decision, Offer, Phase, decide};
+pub use decide::{ActionState, ConsentPolicy, Decision, DeviceWishes, Offer, Phase, decide};
 
 use self::state_file::StateFile;
 use crate::client::Controller;
@@ -53,6 +53,13 @@ pub trait Installer: Send + Sync {
     /// Whether to confirm an action that waits for consent. Default: yes.
     async fn consent(&self, _action: &ConfirmationBaseAction) -> bool {
         true
+    }
+
+    /// Whether to postpone installing a soft action (`update: attempt`), for
+    /// example while the device is busy; it stays downloaded and is asked
+    /// again at the next poll. Forced actions are never deferred. Default: no.
+    async fn defer_install(&self, _deployment: &DeploymentBase) -> bool {
+        false
     }
 
     /// Attributes sent when the server asks for `configData`. Default: none.
@@ -157,6 +164,9 @@ impl<I: Installer + 'static> Agent<I> {
 
     /// One poll and whatever it calls for.
     pub async fn step(&mut self) -> Result<StepReport> {
+        // Polling first registers the controller (plug and play), which
+        // the installedBase PUT needs.
+        let base = self.controller.poll().await?;
         if !self.announced_version {
             if let Some(v) = self.installer.installed_version() {
                 match self.controller.put_installed_base(&v).await {
@@ -168,7 +178,6 @@ impl<I: Installer + 'static> Agent<I> {
             }
             self.announced_version = true;
         }
-        let base = self.controller.poll().await?;
         if let Some(link) = &base.links.config_data {
             let attrs = self.installer.attributes();
             if !attrs.data.is_empty() {
@@ -177,7 +186,15 @@ impl<I: Installer + 'static> Agent<I> {
         }
         let offer = self.fetch_offer(&base).await?;
         let state = self.state.load().await;
-        let decision = decide(&offer, state.as_ref(), self.consent);
+        let defer_soft_install = match &offer {
+            Offer::Deployment { base, .. } => self.installer.defer_install(base).await,
+            _ => false,
+        };
+        let wishes = DeviceWishes {
+            consent: self.consent,
+            defer_soft_install,
+        };
+        let decision = decide(&offer, state.as_ref(), wishes);
         self.execute(&offer, &decision).await?;
         let idle = matches!(
             decision,
