@@ -22,20 +22,32 @@ fn doc(i: usize) -> Value {
 
 /// The same condition, hand-written over `serde_json::Value`.
 fn value_walk(v: &Value) -> bool {
-    let env = v.get("tags").and_then(|t| t.get("env")).and_then(Value::as_str);
+    let env = v
+        .get("tags")
+        .and_then(|t| t.get("env"))
+        .and_then(Value::as_str);
     let fw = v
         .get("properties")
         .and_then(|p| p.get("reported"))
         .and_then(|r| r.get("fw"))
         .and_then(|f| f.get("version"))
         .and_then(Value::as_str);
-    let building = v.get("tags").and_then(|t| t.get("site")).and_then(|s| s.get("building")).and_then(Value::as_f64);
-    matches!(env, Some("prod")) && fw.is_some_and(|f| f >= "2.0") && building.is_some_and(|b| b != 1.0 && b != 2.0)
+    let building = v
+        .get("tags")
+        .and_then(|t| t.get("site"))
+        .and_then(|s| s.get("building"))
+        .and_then(Value::as_f64);
+    matches!(env, Some("prod"))
+        && fw.is_some_and(|f| f >= "2.0")
+        && building.is_some_and(|b| b != 1.0 && b != 2.0)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let values: Vec<Value> = (0..N).map(doc).collect();
-    let twins: Vec<Twin> = values.iter().map(|v| serde_json::from_value(v.clone())).collect::<Result<_, _>>()?;
+    let twins: Vec<Twin> = values
+        .iter()
+        .map(|v| serde_json::from_value(v.clone()))
+        .collect::<Result<_, _>>()?;
 
     let start = Instant::now();
     let compiled = Condition::parse(CONDITION)?.compile();
@@ -56,6 +68,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("compiled, one core:  {single_time:?}");
     println!("compiled, all cores: {parallel_time:?}");
     println!("serde_json::Value walk (hand-written, one core): {baseline_time:?}");
-    println!("ratio compiled/one core vs value walk: {:.2}", single_time.as_secs_f64() / baseline_time.as_secs_f64());
+    println!(
+        "ratio compiled/one core vs value walk: {:.2}",
+        single_time.as_secs_f64() / baseline_time.as_secs_f64()
+    );
     Ok(())
 }

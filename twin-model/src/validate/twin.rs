@@ -134,7 +134,12 @@ pub fn validate_patch(patch: &TwinPatch) -> Result<(), Violations> {
 
 fn check_key(path: &str, key: Option<&crate::iothub::secret::Secret>, out: &mut Vec<Violation>) {
     let Some(key) = key else { return };
-    match base64::engine::general_purpose::STANDARD.decode(key.expose()) {
+    // Lenient about non-zero trailing bits, as .NET's decoder (IoT Hub's) is.
+    let engine = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
+    );
+    match engine.decode(key.expose()) {
         Err(_) => push(out, || path.to_owned(), Rule::KeyNotBase64),
         Ok(bytes) if !(16..=64).contains(&bytes.len()) => {
             push(
