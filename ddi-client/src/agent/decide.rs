@@ -177,9 +177,12 @@ pub fn decide(
         Offer::Deployment { base, .. } => {
             let state = state.filter(|s| s.id == base.id);
             let d = &base.deployment;
-            let may_install = !matches!(d.update, Some(Handling::Skip))
-                && !matches!(d.maintenance_window, Some(MaintenanceWindow::Unavailable))
-                && !(wishes.defer_soft_install && matches!(d.update, Some(Handling::Attempt)));
+            let update_skipped = matches!(d.update, Some(Handling::Skip));
+            let window_closed =
+                matches!(d.maintenance_window, Some(MaintenanceWindow::Unavailable));
+            let soft_deferred =
+                wishes.defer_soft_install && matches!(d.update, Some(Handling::Attempt));
+            let may_install = !(update_skipped || window_closed || soft_deferred);
             match state.map(|s| s.phase) {
                 Some(Phase::Installed { success, code }) => {
                     Decision::ReportResult { success, code }
