@@ -60,7 +60,8 @@ fn send_all(u: &mut Updater<Flash>, id: u32, img: &[u8], chunk: usize, from: usi
     while at < img.len() {
         let end = (at + chunk).min(img.len());
         assert_eq!(
-            u.handle(&write(id, at as u32, &img[at..end])).expect("flash works"),
+            u.handle(&write(id, at as u32, &img[at..end]))
+                .expect("flash works"),
             Action::Continue
         );
         at = end;

@@ -128,3 +128,12 @@ pub fn encode(frame: &Frame<'_>, out: &mut [u8]) -> Result<usize, EncodeError> {
     }
     Ok(o.pos)
 }
+
+/// Encodes `frame` into a new vector (feature `alloc`).
+#[cfg(feature = "alloc")]
+pub fn encode_to_vec(frame: &Frame<'_>) -> Result<alloc::vec::Vec<u8>, EncodeError> {
+    let mut out = alloc::vec![0u8; encoded_len(frame)];
+    let n = encode(frame, &mut out)?;
+    out.truncate(n);
+    Ok(out)
+}

@@ -16,6 +16,8 @@ mod stream;
 
 pub use codes::{BootOutcome, ResetCause, ResultCode, RevertReason};
 pub use decode::decode;
+#[cfg(feature = "alloc")]
+pub use encode::encode_to_vec;
 pub use encode::{encode, encoded_len};
 pub use error::{DecodeError, EncodeError};
 pub use layout::{HEADER_LEN, MAX_BODY_LEN, MAX_FRAME_LEN, SYNC, write_overhead};
