@@ -311,3 +311,93 @@ fn unprefixed_attributes_are_reported_as_unmapped() {
     assert_eq!(back.unmapped.len(), 1);
     assert_eq!(back.tags["env"], "prod");
 }
+
+fn deployment_strategy() -> impl Strategy<Value = DeploymentBase> {
+    use twin_model::hawkbit::deployment::{
+        Artifact, ArtifactLinks, Chunk, Deployment, HandlingType, Hashes, Link, MaintenanceWindow,
+    };
+    use twin_model::hawkbit::target::MetadataEntry;
+    let link = proptest::option::of(
+        "https://[a-z]{1,8}\\.example/[a-z./]{1,20}".prop_map(|href| Link { href }),
+    );
+    let artifact = (
+        "[a-zA-Z0-9._ -]{1,16}",
+        proptest::option::of(0u64..1 << 40),
+        proptest::option::of("[0-9a-f]{40}"),
+        proptest::option::of((link.clone(), link.clone(), link.clone(), link)),
+    )
+        .prop_map(|(filename, size, sha1, links)| Artifact {
+            filename,
+            hashes: Hashes {
+                sha1,
+                md5: None,
+                sha256: Some("ab".repeat(32)),
+            },
+            size,
+            links: links.map(|(a, b, c, d)| ArtifactLinks {
+                download: a,
+                download_http: b,
+                md5sum: c,
+                md5sum_http: d,
+            }),
+        });
+    let chunk = (
+        "[a-zA-Z]{1,6}",
+        "[0-9.]{1,6}",
+        "[a-z ]{1,10}",
+        prop::collection::vec(artifact, 0..3),
+        proptest::option::of(prop::collection::vec(
+            ("[a-z]{1,5}", "\\PC{0,10}").prop_map(|(key, value)| MetadataEntry { key, value }),
+            0..2,
+        )),
+    )
+        .prop_map(|(part, version, name, artifacts, metadata)| Chunk {
+            part,
+            version,
+            name,
+            artifacts,
+            metadata,
+        });
+    let handling = prop_oneof![
+        Just(HandlingType::Skip),
+        Just(HandlingType::Attempt),
+        Just(HandlingType::Forced)
+    ];
+    let window = proptest::option::of(prop_oneof![
+        Just(MaintenanceWindow::Available),
+        Just(MaintenanceWindow::Unavailable)
+    ]);
+    (
+        "[0-9]{1,6}",
+        handling.clone(),
+        handling,
+        window,
+        prop::collection::vec(chunk, 0..3),
+    )
+        .prop_map(
+            |(id, download, update, maintenance_window, chunks)| DeploymentBase {
+                id,
+                deployment: Deployment {
+                    download,
+                    update,
+                    maintenance_window,
+                    chunks,
+                },
+                action_history: None,
+            },
+        )
+}
+
+proptest! {
+    #[test]
+    fn any_deployment_round_trips_through_desired_properties(first in deployment_strategy(), second in deployment_strategy()) {
+        let now = Timestamp::parse("2024-01-01T00:00:00Z");
+        let mut twin = Twin::new("d");
+        apply_twin_patch(&mut twin, &deployment_to_patch(&first).unwrap(), &now).unwrap();
+        prop_assert_eq!(&deployment_from_desired(twin.desired().unwrap()).unwrap(), &first);
+        // A later deployment replaces the earlier one exactly.
+        apply_twin_patch(&mut twin, &deployment_to_patch(&second).unwrap(), &now).unwrap();
+        prop_assert_eq!(&deployment_from_desired(twin.desired().unwrap()).unwrap(), &second);
+        prop_assert!(validate::twin::validate_twin(&twin).is_ok());
+    }
+}
