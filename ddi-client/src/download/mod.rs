@@ -415,13 +415,11 @@ impl Download {
 }
 
 /// Whether a failed download's partial bytes must go: they contradict the
-/// artifact, or the server refuses it for good.
+/// artifact, or the server refuses it for good (4xx; a 5xx is temporary).
 fn discards_partial(e: &Error) -> bool {
-    matches!(
-        e.kind(),
-        ErrorKind::HashMismatch
-            | ErrorKind::SizeMismatch
-            | ErrorKind::BadContentRange
-            | ErrorKind::Status
-    )
+    match e.kind() {
+        ErrorKind::HashMismatch | ErrorKind::SizeMismatch | ErrorKind::BadContentRange => true,
+        ErrorKind::Status => e.status_code().is_some_and(|s| (400..500).contains(&s)),
+        _ => false,
+    }
 }
