@@ -10,6 +10,10 @@ pub struct TenantConfig {
     pub target_token: bool,
     /// Accept `Authorization: GatewayToken <this>`. Default: none.
     pub gateway_token: Option<String>,
+    /// Accept a TLS client certificate whose subject CN equals the controller
+    /// id (hawkBit behind a proxy forwarding `X-Controller-Id`); needs
+    /// [`crate::ddi::DdiServerBuilder::tls`] with a client CA. Default: off.
+    pub client_certificate: bool,
     /// Accept requests without credentials (authentication switched off).
     /// Default: off, so a request without credentials gets 401.
     pub anonymous: bool,
@@ -43,6 +47,7 @@ impl std::fmt::Debug for TenantConfig {
                 "gateway_token",
                 &self.gateway_token.as_ref().map(|_| "<redacted>"),
             )
+            .field("client_certificate", &self.client_certificate)
             .field("anonymous", &self.anonymous)
             .field("auto_register", &self.auto_register)
             .field("polling_time", &self.polling_time)
@@ -67,6 +72,7 @@ impl Default for TenantConfig {
         Self {
             target_token: true,
             gateway_token: None,
+            client_certificate: false,
             anonymous: false,
             auto_register: true,
             polling_time: Duration::from_secs(300),

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use md5::{Digest, Md5};
@@ -21,6 +22,7 @@ use super::feedback;
 use super::requests::RequestRecord;
 use super::route::{self, DdiPath, RouteKind};
 use super::server::Shared;
+use super::tls::Peer;
 
 pub(crate) const HAL_JSON: &str = "application/hal+json";
 pub(crate) const JSON: &str = "application/json";
@@ -224,15 +226,7 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) 
             };
             let r = match parsed {
                 None => bare(StatusCode::NOT_FOUND),
-                Some(p) => dispatch(
-                    &shared,
-                    &parts.method,
-                    &parts.uri,
-                    &parts.headers,
-                    p,
-                    &body,
-                    download_faults,
-                ),
+                Some(p) => dispatch(&shared, &parts, p, &body, download_faults),
             };
             match body_fault {
                 Some(f) => apply_body_fault(r, &f),
@@ -249,14 +243,12 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) 
 
 fn dispatch(
     shared: &Shared,
-    method: &Method,
-    uri: &axum::http::Uri,
-    headers: &HeaderMap,
+    parts: &Parts,
     p: DdiPath,
     body: &[u8],
     faults: DownloadFaults,
 ) -> Response {
-    match try_dispatch(shared, method, uri, headers, &p, body, faults) {
+    match try_dispatch(shared, parts, &p, body, faults) {
         Ok(r) => r,
         Err(e) => error_response(e),
     }
@@ -264,22 +256,25 @@ fn dispatch(
 
 fn try_dispatch(
     shared: &Shared,
-    method: &Method,
-    uri: &axum::http::Uri,
-    headers: &HeaderMap,
+    parts: &Parts,
     p: &DdiPath,
     body: &[u8],
     faults: DownloadFaults,
 ) -> Result<Response, ApiError> {
+    let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
     if *method != p.kind.method() && !(p.kind.method() == Method::GET && *method == Method::HEAD) {
         return Err(ApiError::empty(StatusCode::METHOD_NOT_ALLOWED));
     }
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
+    let certificate_cn = parts
+        .extensions
+        .get::<ConnectInfo<Peer>>()
+        .and_then(|peer| peer.0.common_name.as_deref());
     shared
         .store()
-        .authorize(&p.tenant, &p.controller, authorization)?;
+        .authorize(&p.tenant, &p.controller, authorization, certificate_cn)?;
     if p.controller.chars().count() > 256 {
         return Err(ApiError::constraint_violation(
             "controllerId: size must be between 1 and 256",

@@ -20,6 +20,9 @@
 //!   anything else;
 //! - a second listener standing in for a CDN, which records whether it got
 //!   an `Authorization` header;
+//! - optional HTTPS with client certificates ([`TlsConfig`], a built-in
+//!   [`test_pki`]), the certificate's CN standing for the controller id as
+//!   behind hawkBit's TLS-terminating proxy;
 //! - [fault injection](FaultRule): statuses, 429 with and without body,
 //!   truncated and slow bodies, lying `Content-Range`, corrupted bytes,
 //!   redirects (to the CDN, elsewhere, in a loop) and huge JSON.
@@ -117,6 +120,7 @@ mod requests;
 mod route;
 mod server;
 mod store;
+mod tls;
 
 pub use action::{
     Action, ActionId, ActionStatus, ActionType, EntrySource, MaintenanceWindow,
@@ -134,3 +138,4 @@ pub use requests::RequestRecord;
 pub use route::RouteKind;
 pub use server::{DEFAULT_TENANT, DdiServer, DdiServerBuilder, Deployment};
 pub use store::{Assignment, AutoConfirm, Controller};
+pub use tls::{TlsConfig, test_pki};

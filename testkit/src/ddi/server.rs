@@ -17,6 +17,7 @@ use super::faults::{FaultQueue, FaultRule};
 use super::requests::{RequestRecord, Requests};
 use super::route::{RouteKind, encode};
 use super::store::{Assignment, Controller, Origins, Store};
+use super::tls::{Peer, TlsConfig, TlsListener};
 use super::{cdn, http};
 
 /// The tenant [`DdiServer::start`] creates and the shorthand methods use.
@@ -43,6 +44,7 @@ pub struct DdiServerBuilder {
     request_log: bool,
     worker_threads: usize,
     links: ArtifactLinks,
+    tls: Option<TlsConfig>,
 }
 
 impl Default for DdiServerBuilder {
@@ -52,6 +54,7 @@ impl Default for DdiServerBuilder {
             request_log: true,
             worker_threads: 2,
             links: ArtifactLinks::default(),
+            tls: None,
         }
     }
 }
@@ -80,6 +83,13 @@ impl DdiServerBuilder {
     /// Where artifact links point and which rels they use.
     pub fn artifact_links(mut self, links: ArtifactLinks) -> Self {
         self.links = links;
+        self
+    }
+
+    /// Serves the DDI listener over HTTPS (the CDN listener stays plain
+    /// HTTP); [`DdiServer::url`] then starts with `https://`.
+    pub fn tls(mut self, config: TlsConfig) -> Self {
+        self.tls = Some(config);
         self
     }
 
@@ -119,10 +129,17 @@ impl DdiServerBuilder {
             faults: FaultQueue::default(),
             requests: Requests::new(self.request_log),
             origins: Origins {
-                server: format!("http://{addr}"),
+                server: format!(
+                    "{}://{addr}",
+                    if self.tls.is_some() { "https" } else { "http" }
+                ),
                 cdn: format!("http://{cdn_addr}"),
             },
             cdn_rejects_authorization: AtomicBool::new(false),
+        });
+        let acceptor = self.tls.as_ref().map(|t| {
+            t.acceptor()
+                .unwrap_or_else(|e| panic!("cannot set up TLS for the DDI simulator: {e}"))
         });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(self.worker_threads)
@@ -136,20 +153,32 @@ impl DdiServerBuilder {
             .name("ddi-simulator".into())
             .spawn(move || {
                 runtime.block_on(async move {
-                    let serve = |listener: TcpListener, router: Router| async move {
-                        match tokio::net::TcpListener::from_std(listener) {
-                            Ok(l) => {
-                                let _ = axum::serve(l, router).await;
-                            }
-                            Err(e) => eprintln!("ddi simulator: cannot adopt listener: {e}"),
-                        }
-                    };
                     let ddi = Router::new()
                         .fallback(http::handle)
-                        .with_state(Arc::clone(&state));
+                        .with_state(Arc::clone(&state))
+                        .into_make_service_with_connect_info::<Peer>();
                     let cdn = Router::new().fallback(cdn::handle).with_state(state);
-                    tokio::spawn(serve(main, ddi));
-                    tokio::spawn(serve(cdn_listener, cdn));
+                    match (tokio::net::TcpListener::from_std(main), acceptor) {
+                        (Ok(tcp), Some(acceptor)) => {
+                            tokio::spawn(async move {
+                                let _ = axum::serve(TlsListener { tcp, acceptor }, ddi).await;
+                            });
+                        }
+                        (Ok(tcp), None) => {
+                            tokio::spawn(async move {
+                                let _ = axum::serve(tcp, ddi).await;
+                            });
+                        }
+                        (Err(e), _) => eprintln!("ddi simulator: cannot adopt listener: {e}"),
+                    }
+                    match tokio::net::TcpListener::from_std(cdn_listener) {
+                        Ok(tcp) => {
+                            tokio::spawn(async move {
+                                let _ = axum::serve(tcp, cdn).await;
+                            });
+                        }
+                        Err(e) => eprintln!("ddi simulator: cannot adopt CDN listener: {e}"),
+                    }
                     let _ = stopped.await;
                 });
                 runtime.shutdown_timeout(Duration::from_millis(200));

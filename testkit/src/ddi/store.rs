@@ -151,6 +151,7 @@ pub(crate) struct Origins {
 pub(crate) enum Caller {
     Target,
     Gateway,
+    Certificate,
     Anonymous,
 }
 
@@ -366,6 +367,7 @@ impl Store {
         tenant: &str,
         controller: &str,
         authorization: Option<&str>,
+        certificate_cn: Option<&str>,
     ) -> Result<Caller, ApiError> {
         let unauthorized = || ApiError::empty(StatusCode::UNAUTHORIZED);
         let t = self.tenants.get(tenant).ok_or_else(unauthorized)?;
@@ -383,6 +385,9 @@ impl Store {
             {
                 return Ok(Caller::Gateway);
             }
+        }
+        if t.config.client_certificate && certificate_cn == Some(controller) {
+            return Ok(Caller::Certificate);
         }
         if t.config.anonymous {
             Ok(Caller::Anonymous)
