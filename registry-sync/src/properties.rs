@@ -7,15 +7,19 @@ use std::fmt;
 
 /// Flat string key/value pairs, kept sorted by key with unique keys.
 ///
-/// All keys and values live in one string buffer with one table of end
-/// offsets: two allocations per non-empty set, whatever its size, which keeps
-/// million-device snapshots small. Lookups are binary searches. A set whose
-/// text exceeds 4 GiB keeps only the entries that fit.
+/// Everything lives in one allocation (16 bytes inline, none when empty):
+/// `count: u32 LE`, then per entry the end offsets of its key and value
+/// (`u32 LE`, relative to the text), then the text. Million-device snapshots
+/// stay small this way; lookups are binary searches, equality is a byte
+/// comparison. A set whose text exceeds 4 GiB keeps only the entries that fit.
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct Properties {
-    buf: Box<str>,
-    /// `ends[2i]` ends key `i`, `ends[2i + 1]` ends value `i`.
-    ends: Box<[u32]>,
+    buf: Box<[u8]>,
+}
+
+fn read_u32(buf: &[u8], at: usize) -> Option<usize> {
+    let bytes: [u8; 4] = buf.get(at..at.checked_add(4)?)?.try_into().ok()?;
+    Some(u32::from_le_bytes(bytes) as usize)
 }
 
 impl Properties {
@@ -26,35 +30,54 @@ impl Properties {
 
     /// Builds from entries already sorted by key with unique keys.
     fn from_sorted<'a>(entries: impl Iterator<Item = (&'a str, &'a str)> + Clone) -> Self {
-        let total: usize = entries.clone().map(|(k, v)| k.len() + v.len()).sum();
-        let mut buf = String::with_capacity(total);
-        let mut ends = Vec::new();
-        for (k, v) in entries {
-            let (Ok(ke), Ok(ve)) = (
-                u32::try_from(buf.len() + k.len()),
-                u32::try_from(buf.len() + k.len() + v.len()),
-            ) else {
+        let mut count = 0usize;
+        let mut text = 0usize;
+        for (k, v) in entries.clone() {
+            let next = text + k.len() + v.len();
+            if u32::try_from(next).is_err() {
                 break;
-            };
-            buf.push_str(k);
-            buf.push_str(v);
-            ends.push(ke);
-            ends.push(ve);
+            }
+            text = next;
+            count += 1;
+        }
+        if count == 0 {
+            return Self::default();
+        }
+        let header = 4 + 8 * count;
+        let mut buf = Vec::with_capacity(header + text);
+        buf.extend_from_slice(&(count as u32).to_le_bytes());
+        let mut end = 0usize;
+        for (k, v) in entries.clone().take(count) {
+            end += k.len();
+            buf.extend_from_slice(&(end as u32).to_le_bytes());
+            end += v.len();
+            buf.extend_from_slice(&(end as u32).to_le_bytes());
+        }
+        for (k, v) in entries.take(count) {
+            buf.extend_from_slice(k.as_bytes());
+            buf.extend_from_slice(v.as_bytes());
         }
         Self {
-            buf: buf.into_boxed_str(),
-            ends: ends.into_boxed_slice(),
+            buf: buf.into_boxed_slice(),
         }
     }
 
     fn entry(&self, i: usize) -> Option<(&str, &str)> {
-        let start = match i.checked_mul(2)?.checked_sub(1) {
-            None => 0,
-            Some(j) => *self.ends.get(j)? as usize,
+        let count = self.len();
+        if i >= count {
+            return None;
+        }
+        let text = self.buf.get(4 + 8 * count..)?;
+        let start = if i == 0 {
+            0
+        } else {
+            read_u32(&self.buf, 4 + 8 * i - 4)?
         };
-        let ke = *self.ends.get(2 * i)? as usize;
-        let ve = *self.ends.get(2 * i + 1)? as usize;
-        Some((self.buf.get(start..ke)?, self.buf.get(ke..ve)?))
+        let ke = read_u32(&self.buf, 4 + 8 * i)?;
+        let ve = read_u32(&self.buf, 4 + 8 * i + 4)?;
+        let k = std::str::from_utf8(text.get(start..ke)?).ok()?;
+        let v = std::str::from_utf8(text.get(ke..ve)?).ok()?;
+        Some((k, v))
     }
 
     fn find(&self, key: &str) -> Result<usize, usize> {
@@ -116,12 +139,12 @@ impl Properties {
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.ends.len() / 2
+        read_u32(&self.buf, 0).unwrap_or(0)
     }
 
     /// Whether there is no entry.
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.buf.is_empty()
     }
 
     /// Whether `self` equals `other` when entries with key `ignored` are left out of both.
