@@ -24,8 +24,31 @@
 //!   [`test_pki`]), the certificate's CN standing for the controller id as
 //!   behind hawkBit's TLS-terminating proxy;
 //! - [fault injection](FaultRule): statuses, 429 with and without body,
-//!   truncated and slow bodies, lying `Content-Range`, corrupted bytes,
-//!   redirects (to the CDN, elsewhere, in a loop) and huge JSON.
+//!   truncated and slow bodies, lying `Content-Range`, ignored `Range`,
+//!   corrupted bytes, redirects (to the CDN, elsewhere, in a loop) and huge
+//!   JSON, each aimed at a route and optionally one controller;
+//! - a scale mode for load tests: with
+//!   [`DdiServerBuilder::request_log`]`(false)` a poll costs a map lookup and
+//!   a small serialisation under one lock, and a controller is a small struct
+//!   (10,000 controllers each polling and revalidating with `If-None-Match`,
+//!   20,000 requests, take about a second with the client in the same debug
+//!   build), and [`ArtifactSpec::generated`] serves multi-GiB artifacts
+//!   from a 128 KiB pattern without holding them in memory.
+//!
+//! # hawkBit behaviours kept on purpose
+//!
+//! Taken from `DdiRootController` and `FileStreamingUtil`, surprising or not:
+//! a full download carries `Content-Range` on its `200`; `Range: bytes=0-`
+//! (the whole file) is a `200`, not a `206`; the multipart body has no blank
+//! line between a part's `Content-Range` and its bytes; range requests are
+//! neither access-checked nor logged, full downloads and `.MD5SUM` are both;
+//! `deploymentBase` of a closed action still answers `200`; `canceled` sent
+//! as deployment feedback sets `CANCELED` but leaves the action open; a
+//! cancel rejected (or failed) by the device puts the action back to
+//! `RUNNING`; a download-only action closes on `downloaded`, so later
+//! feedback gets `410` (the reference notes say hawkBit accepts one more
+//! final status; its controller code answers `410` to inactive actions);
+//! `configData` asks again after a successful update.
 //!
 //! It emits hawkBit's JSON (or CBOR, when asked) itself and shares no code
 //! with `ddi-client`, so it can check that client independently. Not simulated:
