@@ -116,6 +116,8 @@ pub mod spec {}
 pub mod boot;
 #[cfg(feature = "tokio-codec")]
 pub mod codec;
+#[cfg(feature = "drogue")]
+pub mod drogue;
 pub mod flash;
 pub mod server;
 #[cfg(feature = "sim")]
