@@ -14,7 +14,7 @@ fn theirs_status(s: &DrogueStatus<'_>) -> Vec<u8> {
         Some(u) => Status::update(s.version, s.mtu, u.offset, u.version, s.correlation_id),
         None => Status::first(s.version, s.mtu, s.correlation_id),
     };
-    serde_cbor::ser::to_vec_packed(&st).unwrap()
+    serde_cbor::ser::to_vec_packed(&st).expect("serialises")
 }
 
 fn theirs_command(c: &DrogueCommand<'_>) -> Vec<u8> {
@@ -40,10 +40,10 @@ fn theirs_command(c: &DrogueCommand<'_>) -> Vec<u8> {
             checksum,
         } => Command::new_swap(version, checksum, correlation_id),
     };
-    serde_cbor::ser::to_vec_packed(&cmd).unwrap()
+    serde_cbor::ser::to_vec_packed(&cmd).expect("serialises")
 }
 
-fn ours<T>(f: impl Fn(&mut [u8]) -> Result<usize, DrogueError>) -> Vec<u8> {
+fn ours(f: impl Fn(&mut [u8]) -> Result<usize, DrogueError>) -> Vec<u8> {
     let mut out = vec![0u8; 4096];
     let n = f(&mut out).expect("encodes");
     out.truncate(n);
@@ -58,7 +58,7 @@ fn the_write_layout_matches_the_documented_packed_form() {
         offset: 512,
         data: &[9, 9],
     };
-    let bytes = ours::<()>(|o| encode_command(&c, o));
+    let bytes = ours(|o| encode_command(&c, o));
     assert_eq!(
         bytes,
         [
@@ -115,7 +115,7 @@ proptest! {
             update: off.map(|offset| DrogueUpdateStatus { version: &nv, offset }),
         };
         let theirs = theirs_status(&s);
-        prop_assert_eq!(ours::<()>(|o| encode_status(&s, o)), theirs.clone());
+        prop_assert_eq!(ours(|o| encode_status(&s, o)), theirs.clone());
         prop_assert_eq!(decode_status(&theirs).unwrap(), s);
         let back: Status<'_> = serde_cbor::from_slice(&theirs).unwrap();
         prop_assert_eq!(&*back.version, &v[..]);
@@ -133,7 +133,7 @@ proptest! {
             _ => DrogueCommand::Swap { version: &v, correlation_id: cid, checksum: &blob },
         };
         let theirs = theirs_command(&c);
-        prop_assert_eq!(ours::<()>(|o| encode_command(&c, o)), theirs.clone());
+        prop_assert_eq!(ours(|o| encode_command(&c, o)), theirs.clone());
         prop_assert_eq!(decode_command(&theirs).unwrap(), c);
     }
 
