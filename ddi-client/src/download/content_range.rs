@@ -70,4 +70,24 @@ mod tests {
             assert_eq!(ContentRange::parse(bad), None, "{bad}");
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn formatted_ranges_parse_back(first in 0u64..u64::MAX / 2, len in 1u64..1 << 40, extra in 0u64..1000) {
+            let last = first + len - 1;
+            let total = last + 1 + extra;
+            let parsed = ContentRange::parse(&format!("bytes {first}-{last}/{total}"));
+            proptest::prop_assert_eq!(parsed, Some(ContentRange { range: Some((first, last)), total: Some(total) }));
+        }
+
+        #[test]
+        fn arbitrary_headers_never_panic(s in ".{0,40}", t in "bytes [0-9*]{0,5}-?[0-9]{0,5}/[0-9*]{0,5}") {
+            let _ = ContentRange::parse(&s);
+            if let Some(cr) = ContentRange::parse(&t) {
+                if let (Some((a, b)), Some(total)) = (cr.range, cr.total) {
+                    proptest::prop_assert!(a <= b && b < total);
+                }
+            }
+        }
+    }
 }

@@ -52,4 +52,15 @@ mod tests {
             assert_eq!(safe_file_name(good).unwrap(), good);
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn accepted_names_stay_inside_the_directory(name in "\\PC{0,40}") {
+            if let Ok(ok) = safe_file_name(&name) {
+                let joined = std::path::Path::new("/base").join(ok);
+                proptest::prop_assert_eq!(joined.parent(), Some(std::path::Path::new("/base")));
+                proptest::prop_assert!(ok != ".." && ok != ".");
+            }
+        }
+    }
 }
