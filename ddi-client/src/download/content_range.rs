@@ -83,10 +83,10 @@ mod tests {
         #[test]
         fn arbitrary_headers_never_panic(s in ".{0,40}", t in "bytes [0-9*]{0,5}-?[0-9]{0,5}/[0-9*]{0,5}") {
             let _ = ContentRange::parse(&s);
-            if let Some(cr) = ContentRange::parse(&t) {
-                if let (Some((a, b)), Some(total)) = (cr.range, cr.total) {
-                    proptest::prop_assert!(a <= b && b < total);
-                }
+            if let Some(cr) = ContentRange::parse(&t)
+                && let (Some((a, b)), Some(total)) = (cr.range, cr.total)
+            {
+                proptest::prop_assert!(a <= b && b < total);
             }
         }
     }
