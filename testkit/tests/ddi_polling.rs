@@ -374,3 +374,37 @@ fn cbor_works_in_both_directions() {
         .unwrap();
     assert_eq!(garbage.status(), 400);
 }
+
+#[test]
+fn polling_jitter_varies_the_sleep_and_defeats_the_etag() {
+    let server = DdiServer::builder()
+        .tenant(
+            "DEFAULT",
+            TenantConfig {
+                polling_time: Duration::from_secs(3600),
+                polling_jitter_percent: 20,
+                ..TenantConfig::anonymous()
+            },
+        )
+        .start();
+    let url = server.controller_url("j");
+    let mut sleeps = std::collections::BTreeSet::new();
+    let mut etags = std::collections::BTreeSet::new();
+    for _ in 0..10 {
+        let r = http().get(&url).send().unwrap();
+        etags.insert(r.headers()["etag"].to_str().unwrap().to_owned());
+        let body: serde_json::Value = r.json().unwrap();
+        let sleep = body["config"]["polling"]["sleep"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let secs: Vec<u64> = sleep.split(':').map(|p| p.parse().unwrap()).collect();
+        let total = secs[0] * 3600 + secs[1] * 60 + secs[2];
+        assert!(
+            (2880..=4320).contains(&total),
+            "{sleep} outside 60 min ± 20 %"
+        );
+        sleeps.insert(sleep);
+    }
+    assert!(sleeps.len() > 1 && etags.len() > 1, "{sleeps:?}");
+}

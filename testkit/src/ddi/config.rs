@@ -22,7 +22,12 @@ pub struct TenantConfig {
     pub auto_register: bool,
     /// The polling interval announced in `config.polling.sleep`. Default 5 min.
     pub polling_time: Duration,
-    /// Lower bound for the sleep shortened by a maintenance window. Default 30 s.
+    /// Randomise each poll's sleep by up to ± this many percent (hawkBit's
+    /// `pollingTime` suffix `~NN%`); the answer then changes on every poll,
+    /// which defeats the ETag as it does on the real server. Default 0.
+    pub polling_jitter_percent: u8,
+    /// Lower bound for the sleep (shortened by a maintenance window or by
+    /// jitter). Default 30 s.
     pub min_polling_time: Duration,
     /// Polls per gap before a maintenance window (hawkBit's
     /// `maintenanceWindowPollCount`). Default 3.
@@ -51,6 +56,7 @@ impl std::fmt::Debug for TenantConfig {
             .field("anonymous", &self.anonymous)
             .field("auto_register", &self.auto_register)
             .field("polling_time", &self.polling_time)
+            .field("polling_jitter_percent", &self.polling_jitter_percent)
             .field("min_polling_time", &self.min_polling_time)
             .field(
                 "maintenance_window_poll_count",
@@ -76,6 +82,7 @@ impl Default for TenantConfig {
             anonymous: false,
             auto_register: true,
             polling_time: Duration::from_secs(300),
+            polling_jitter_percent: 0,
             min_polling_time: Duration::from_secs(30),
             maintenance_window_poll_count: 3,
             max_status_entries_per_action: 1000,
@@ -147,6 +154,23 @@ impl ArtifactLinks {
     }
 }
 
+/// `base` moved by a random fraction in `[-percent, +percent]`, at least
+/// `min`, with millisecond precision.
+pub(crate) fn jittered(base: Duration, percent: u8, min: Duration) -> Duration {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    // a shared xorshift state: cheap, good enough to spread polls
+    static STATE: AtomicU64 = AtomicU64::new(0x2545_F491_4F6C_DD1D);
+    let mut x = STATE.load(Ordering::Relaxed);
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    STATE.store(x, Ordering::Relaxed);
+    let unit = (x >> 11) as f64 / (1_u64 << 53) as f64; // [0, 1)
+    let factor = 1.0 + f64::from(percent.min(100)) / 100.0 * (2.0 * unit - 1.0);
+    let millis = (base.as_millis() as f64 * factor).round().max(0.0) as u64;
+    Duration::from_millis(millis).max(min)
+}
+
 /// `config.polling.sleep` as hawkBit writes it: `HH:mm:ss` below one day,
 /// otherwise a Java `Duration` string such as `PT36H30M`.
 pub fn format_sleep(d: Duration) -> String {
@@ -206,6 +230,25 @@ mod tests {
         assert!(
             !text.contains("s3cr3t") && text.contains("<redacted>"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn jitter_stays_in_its_band_and_varies() {
+        let base = Duration::from_secs(100);
+        let samples: Vec<Duration> = (0..200)
+            .map(|_| jittered(base, 10, Duration::from_secs(30)))
+            .collect();
+        assert!(
+            samples
+                .iter()
+                .all(|d| *d >= Duration::from_secs(90) && *d <= Duration::from_secs(110))
+        );
+        assert!(samples.iter().any(|d| *d != samples[0]), "jitter varies");
+        assert_eq!(jittered(base, 0, Duration::ZERO), base);
+        assert_eq!(
+            jittered(Duration::from_secs(10), 50, Duration::from_secs(30)),
+            Duration::from_secs(30)
         );
     }
 

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 
 use super::action::{Action, ActionId, ActionStatus, ActionType, StatusEntry};
 use super::catalog::{Artifact, ModuleId};
-use super::config::{TenantConfig, format_sleep};
+use super::config::{TenantConfig, format_sleep, jittered};
 use super::documents::{
     ArtifactDoc, AutoConfirmDoc, Cancel, Config, ConfirmationBase, ConfirmationBaseAction,
     ControllerBase, DeploymentBase, Links, Polling, StopId,
@@ -88,7 +88,14 @@ impl Store {
         let doc = ControllerBase {
             config: Config {
                 polling: Polling {
-                    sleep: sleep.unwrap_or_else(|| t.sleep.clone()),
+                    sleep: sleep.unwrap_or_else(|| match t.config.polling_jitter_percent {
+                        0 => t.sleep.clone(),
+                        p => format_sleep(jittered(
+                            t.config.polling_time,
+                            p,
+                            t.config.min_polling_time,
+                        )),
+                    }),
                 },
             },
             links,

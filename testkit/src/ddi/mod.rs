@@ -52,7 +52,7 @@
 //!
 //! It emits hawkBit's JSON (or CBOR, when asked) itself and shares no code
 //! with `ddi-client`, so it can check that client independently. Not simulated:
-//! the DoS filter (use [`Fault::RateLimited`]), polling jitter and per-group
+//! the DoS filter (use [`Fault::RateLimited`]), per-group
 //! polling overrides, recurring maintenance schedules.
 //!
 //! # Quick start
