@@ -157,3 +157,65 @@ fn limits_are_exact() {
         ]
     );
 }
+
+#[test]
+fn every_walker_survives_hundred_thousand_deep_values() {
+    use twin_model::condition::Condition;
+    use twin_model::iothub::properties::{PropertySection, TwinProperties};
+    use twin_model::mapping::attributes::{AttributeOptions, DropReason, twin_to_attributes};
+    use twin_model::mapping::tags::{METADATA_PREFIX, tags_to_metadata, tags_to_target_tags};
+    use twin_model::patch::{PatchError, apply_merge, diff};
+
+    let deep = nested_value(DEEP);
+    let start = Instant::now();
+    let twin = Twin {
+        tags: Some(deep),
+        properties: Some(TwinProperties {
+            desired: None,
+            reported: Some(PropertySection::from_values(nested_value(DEEP))),
+        }),
+        ..Twin::new("d")
+    };
+    let tags = twin.tags.as_ref().unwrap();
+    let attrs = twin_to_attributes(
+        twin.tags.as_ref(),
+        twin.reported(),
+        &AttributeOptions::default(),
+    );
+    assert!(attrs.attributes.is_empty());
+    assert!(
+        attrs
+            .dropped
+            .iter()
+            .all(|d| d.reason == DropReason::TooDeep)
+    );
+    assert_eq!(
+        tags_to_metadata(tags, METADATA_PREFIX).dropped[0].reason,
+        DropReason::TooDeep
+    );
+    assert_eq!(
+        tags_to_target_tags(tags).dropped[0].reason,
+        DropReason::TooDeep
+    );
+    assert!(twin_model::mapping::shadow::twin_to_shadow(&twin).is_err());
+    let mut target = Map::new();
+    assert!(matches!(
+        apply_merge(&mut target, tags),
+        Err(PatchError::TooDeep { .. })
+    ));
+    assert!(matches!(
+        diff(&Map::new(), tags),
+        Err(PatchError::TooDeep { .. })
+    ));
+    assert!(twin_model::patch::shadow::compute_delta(tags, &Map::new()).is_empty());
+    let cond = Condition::parse("tags.a.a.a = 1 AND is_defined(properties.reported.a)")
+        .unwrap()
+        .compile();
+    assert!(!cond.matches(&twin));
+    assert!(start.elapsed() < Duration::from_secs(5));
+    let Twin {
+        tags, properties, ..
+    } = twin;
+    dismantle(tags.unwrap());
+    dismantle(properties.unwrap().reported.unwrap().values);
+}

@@ -6,7 +6,9 @@
 //!    [`AttributeOptions::tags_prefix`] (default `tags.`), then reported
 //!    properties under [`AttributeOptions::reported_prefix`] (default
 //!    `reported.`), each in key order. Values use [`super::value_text`].
-//! 2. A key with a path segment containing `.` (not a valid twin key) is
+//! 2. An entry nested deeper than [`super::flatten::MAX_FLATTEN_DEPTH`]
+//!    is dropped ([`DropReason::TooDeep`]); valid twins nest at most 10.
+//!    A key with a path segment containing `.` (not a valid twin key) is
 //!    dropped ([`DropReason::AmbiguousKey`]): it could not be reversed.
 //! 3. A key over 128 characters (UTF-16 units, as hawkBit counts) is
 //!    dropped ([`DropReason::KeyTooLong`]).
@@ -80,6 +82,8 @@ pub enum DropReason {
     ValueTooLong,
     /// Beyond the entry limit.
     OverLimit,
+    /// Nested deeper than [`crate::mapping::flatten::MAX_FLATTEN_DEPTH`].
+    TooDeep,
 }
 
 /// An entry left out.
@@ -151,7 +155,9 @@ pub fn twin_to_attributes(
     for (prefix, section) in sections {
         for entry in flatten(section) {
             let key = format!("{prefix}{}", entry.dotted());
-            let reason = if entry.path.iter().any(|s| s.contains('.')) {
+            let reason = if entry.too_deep {
+                Some(DropReason::TooDeep)
+            } else if entry.path.iter().any(|s| s.contains('.')) {
                 Some(DropReason::AmbiguousKey)
             } else if java_len(&key) > ATTRIBUTE_KEY_MAX {
                 Some(DropReason::KeyTooLong)

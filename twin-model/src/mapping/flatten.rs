@@ -5,6 +5,11 @@
 
 use serde_json::{Map, Value};
 
+/// Deepest path [`flatten`] follows; deeper subtrees come back whole and
+/// flagged, so hostile input costs neither deep recursion nor quadratic
+/// path copying.
+pub const MAX_FLATTEN_DEPTH: usize = 32;
+
 /// One flattened leaf.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FlatEntry<'a> {
@@ -12,6 +17,9 @@ pub struct FlatEntry<'a> {
     pub path: Vec<&'a str>,
     /// The leaf value.
     pub value: &'a Value,
+    /// The path or the value nests deeper than [`MAX_FLATTEN_DEPTH`]; the
+    /// value was not descended into and must not be serialized.
+    pub too_deep: bool,
 }
 
 impl FlatEntry<'_> {
@@ -19,6 +27,23 @@ impl FlatEntry<'_> {
     pub fn dotted(&self) -> String {
         self.path.join(".")
     }
+}
+
+/// True when `value` nests more than `limit` levels (computed iteratively).
+pub fn nests_deeper_than(value: &Value, limit: usize) -> bool {
+    let mut stack = vec![(0usize, value)];
+    while let Some((d, v)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Object(m) => Box::new(m.values()),
+            Value::Array(a) => Box::new(a.iter()),
+            _ => continue,
+        };
+        if d + 1 > limit {
+            return true;
+        }
+        stack.extend(children.map(|c| (d + 1, c)));
+    }
+    false
 }
 
 /// The leaves of `root` in key order, iteratively.
@@ -30,6 +55,14 @@ pub fn flatten(root: &Map<String, Value>) -> Vec<FlatEntry<'_>> {
         .map(|(k, v)| (vec![k.as_str()], v))
         .collect();
     while let Some((path, v)) = stack.pop() {
+        if path.len() >= MAX_FLATTEN_DEPTH {
+            out.push(FlatEntry {
+                path,
+                value: v,
+                too_deep: true,
+            });
+            continue;
+        }
         match v {
             Value::Object(m) if !m.is_empty() => {
                 for (k, child) in m.iter().rev() {
@@ -38,7 +71,14 @@ pub fn flatten(root: &Map<String, Value>) -> Vec<FlatEntry<'_>> {
                     stack.push((p, child));
                 }
             }
-            leaf => out.push(FlatEntry { path, value: leaf }),
+            leaf => {
+                let too_deep = nests_deeper_than(leaf, MAX_FLATTEN_DEPTH);
+                out.push(FlatEntry {
+                    path,
+                    value: leaf,
+                    too_deep,
+                });
+            }
         }
     }
     out

@@ -22,7 +22,7 @@ use crate::iothub::properties::{PropertySection, TwinProperties};
 use crate::iothub::twin::Twin;
 use crate::timestamp::{Timestamp, UtcInstant};
 use crate::validate::Violations;
-use crate::validate::shadow::validate_document;
+use crate::validate::shadow::{validate_document, validate_sections};
 
 fn shadow_metadata(values: &Map<String, Value>, meta: &MetadataNode) -> Map<String, Value> {
     let mut out = Map::new();
@@ -83,6 +83,11 @@ fn twin_metadata(
 /// The shadow document of a twin's properties, validated against AWS limits.
 pub fn twin_to_shadow(twin: &Twin) -> Result<ShadowDocument, Violations> {
     let props = twin.properties.as_ref();
+    // Check first (iteratively): copying a hostile tree would recurse.
+    validate_sections(
+        props.and_then(|p| p.desired.as_ref()).map(|s| &s.values),
+        props.and_then(|p| p.reported.as_ref()).map(|s| &s.values),
+    )?;
     let section = |s: Option<&PropertySection>| s.map(|s| s.values.clone());
     let meta = |s: Option<&PropertySection>| {
         s.and_then(|s| Some(shadow_metadata(&s.values, s.metadata.as_ref()?)))

@@ -6,15 +6,17 @@
 //! the [`super::value_text`] form of the whole tag value. When that text is
 //! over 4000 characters and the value is an object, the object is split
 //! one level deeper (`{prefix}{key}.{child}`), recursively; a leaf that
-//! still does not fit is dropped, as are keys containing `.`. Keys over 128 characters are dropped.
-//! At most 100 entries are kept, in key order; the rest are dropped. Every
-//! drop is reported. The reverse ([`metadata_to_tags`]) is exact when
+//! still does not fit is dropped, as are keys containing `.`, keys over
+//! 128 characters and values nested deeper than
+//! [`super::flatten::MAX_FLATTEN_DEPTH`]. At most 100 entries are kept, in
+//! key order; the rest are dropped. Every drop is reported. The reverse ([`metadata_to_tags`]) is exact when
 //! [`MetadataMapping::is_lossless`].
 //!
 //! # Target tag policy
 //!
 //! Every flattened scalar leaf becomes a tag named `key=value` (value in
-//! text form); names over 128 characters are dropped and reported. Target
+//! text form); names over 128 characters and over-deep leaves are dropped
+//! and reported. Target
 //! tags are a one-way projection for filtering in the hawkBit UI: twin keys
 //! may contain `=`, so names are not parsed back.
 
@@ -25,7 +27,9 @@ use crate::hawkbit::target::{
     java_len,
 };
 use crate::mapping::attributes::{DropReason, DroppedEntry};
-use crate::mapping::flatten::{UnflattenError, flatten, insert_dotted};
+use crate::mapping::flatten::{
+    MAX_FLATTEN_DEPTH, UnflattenError, flatten, insert_dotted, nests_deeper_than,
+};
 use crate::mapping::value_text::{from_text, is_ambiguous, to_text};
 
 /// Default prefix of metadata keys written from tags.
@@ -63,6 +67,14 @@ pub fn tags_to_metadata(tags: &Map<String, Value>, prefix: &str) -> MetadataMapp
             out.dropped.push(DroppedEntry {
                 key,
                 reason: DropReason::AmbiguousKey,
+            });
+            continue;
+        }
+        // Serializing a hostile tree would recurse; such tags are invalid anyway.
+        if path.len() + 1 >= MAX_FLATTEN_DEPTH || nests_deeper_than(value, MAX_FLATTEN_DEPTH) {
+            out.dropped.push(DroppedEntry {
+                key,
+                reason: DropReason::TooDeep,
             });
             continue;
         }
@@ -132,6 +144,13 @@ pub struct TargetTagMapping {
 pub fn tags_to_target_tags(tags: &Map<String, Value>) -> TargetTagMapping {
     let mut out = TargetTagMapping::default();
     for entry in flatten(tags) {
+        if entry.too_deep {
+            out.dropped.push(DroppedEntry {
+                key: entry.dotted(),
+                reason: DropReason::TooDeep,
+            });
+            continue;
+        }
         if entry.value.is_object() || entry.value.is_array() {
             continue;
         }

@@ -86,6 +86,20 @@ pub fn validate_update(req: &ShadowUpdateRequest) -> Result<(), Violations> {
     Violations::into_result(out)
 }
 
+/// Checks desired and reported maps as a state document (depth, size).
+pub fn validate_sections(
+    desired: Option<&Map<String, Value>>,
+    reported: Option<&Map<String, Value>>,
+) -> Result<(), Violations> {
+    let mut out = Vec::new();
+    check_sections(
+        &[("state.desired", desired), ("state.reported", reported)],
+        None,
+        &mut out,
+    );
+    Violations::into_result(out)
+}
+
 /// Checks a stored document's desired and reported state.
 pub fn validate_document(doc: &ShadowDocument) -> Result<(), Violations> {
     let mut out = Vec::new();
