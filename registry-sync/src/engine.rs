@@ -11,7 +11,7 @@ use crate::operation::Operation;
 use crate::outcome::{AtomicCounters, Counters, InputKind, Outcome};
 use crate::plan::{Plan, PlanError, Planner};
 use crate::rate::{RateLimit, TokenBucket};
-use crate::registry::{ExternalRegistry, PageToken};
+use crate::registry::{ExternalRegistry, JobStatus, PageToken};
 use crate::retry::RetryPolicy;
 use crate::snapshot::Snapshot;
 use futures_util::StreamExt;
@@ -37,6 +37,8 @@ pub struct EngineConfig {
     rate_limit: Option<RateLimit>,
     full_sync_interval: Duration,
     event_memory: usize,
+    job_threshold: usize,
+    job_poll: RetryPolicy,
 }
 
 impl Default for EngineConfig {
@@ -50,6 +52,13 @@ impl Default for EngineConfig {
             rate_limit: None,
             full_sync_interval: Duration::from_secs(3600),
             event_memory: 100_000,
+            job_threshold: 5000,
+            job_poll: RetryPolicy::new(
+                240,
+                Duration::from_secs(5),
+                Duration::from_secs(60),
+                Duration::from_secs(4 * 3600),
+            ),
         }
     }
 }
@@ -102,6 +111,20 @@ impl EngineConfig {
     /// Interval of the scheduled full sync in [`Engine::run`] (default 1 hour).
     pub fn full_sync_interval(&mut self, every: Duration) -> &mut Self {
         self.full_sync_interval = every.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Plans with at least this many operations go through the replica's
+    /// import jobs when it has them (default 5000).
+    pub fn job_threshold(&mut self, n: usize) -> &mut Self {
+        self.job_threshold = n.max(1);
+        self
+    }
+
+    /// How often and how long to poll an import job (default: 5 s doubling to
+    /// 60 s, at most 240 polls, 4 hours).
+    pub fn job_poll(&mut self, policy: RetryPolicy) -> &mut Self {
+        self.job_poll = policy;
         self
     }
 
@@ -500,7 +523,13 @@ impl Engine {
 
     async fn apply_ops(&self, run: u64, ops: Vec<(u64, Operation)>) -> Result<RunReport> {
         let mut report = RunReport::default();
-        let max_bulk = self.inner.replica.capabilities().max_bulk;
+        let caps = self.inner.replica.capabilities();
+        let ops = if caps.import_jobs && ops.len() >= self.inner.config.job_threshold {
+            self.apply_job(run, ops, &mut report).await?
+        } else {
+            ops
+        };
+        let max_bulk = caps.max_bulk;
         let single = match max_bulk {
             Some(max) if ops.len() >= self.inner.config.bulk_threshold => {
                 let mut leftovers = Vec::new();
@@ -730,6 +759,26 @@ impl Engine {
                 Err(_) => return Ok(chunk.to_vec()),
             }
         };
+        let leftovers = self.settle(run, chunk, results, attempts, report).await?;
+        if !leftovers.is_empty() {
+            self.emit(Outcome::BulkPartialFailure {
+                items: chunk.len(),
+                failed: leftovers.len(),
+            });
+        }
+        Ok(leftovers)
+    }
+
+    /// Journals and reports the per-item results of a bulk call or job;
+    /// returns the items to retry on the single path.
+    async fn settle(
+        &self,
+        run: u64,
+        chunk: &[(u64, Operation)],
+        results: Vec<Result<()>>,
+        attempts: u32,
+        report: &mut RunReport,
+    ) -> Result<Vec<(u64, Operation)>> {
         let mut records = Vec::with_capacity(chunk.len());
         let mut outcomes = Vec::with_capacity(chunk.len());
         let mut leftovers = Vec::new();
@@ -781,12 +830,133 @@ impl Engine {
         for o in outcomes {
             self.emit(o);
         }
-        if !leftovers.is_empty() {
-            self.emit(Outcome::BulkPartialFailure {
-                items: chunk.len(),
-                failed: leftovers.len(),
-            });
+        Ok(leftovers)
+    }
+
+    /// Applies `ops` through one import job; returns what must go the
+    /// bulk/single path (everything, if the job failed or never finished:
+    /// those paths are idempotent, so partial job effects are harmless).
+    async fn apply_job(
+        &self,
+        run: u64,
+        ops: Vec<(u64, Operation)>,
+        report: &mut RunReport,
+    ) -> Result<Vec<(u64, Operation)>> {
+        let operations: Vec<Operation> = ops.iter().map(|(_, o)| o.clone()).collect();
+        let started = Instant::now();
+        let mut attempts = 0u32;
+        let job = loop {
+            self.acquire(1).await;
+            attempts += 1;
+            match self.inner.replica.start_import_job(&operations).await {
+                Ok(job) => break job,
+                Err(e) if e.is_retryable() => {
+                    match self.inner.config.retry.next_delay(
+                        attempts,
+                        started.elapsed(),
+                        e.retry_after(),
+                        run,
+                    ) {
+                        Some(d) => tokio::time::sleep(d).await,
+                        None => {
+                            self.emit(Outcome::JobFailed {
+                                job: None,
+                                reason: e.to_string(),
+                            });
+                            return Ok(ops);
+                        }
+                    }
+                }
+                Err(e) => {
+                    self.emit(Outcome::JobFailed {
+                        job: None,
+                        reason: e.to_string(),
+                    });
+                    return Ok(ops);
+                }
+            }
+        };
+        let job_name = job.as_str().to_owned();
+        let polling = Instant::now();
+        let mut polls = 0u32;
+        let status = loop {
+            polls += 1;
+            let Some(delay) =
+                self.inner
+                    .config
+                    .job_poll
+                    .next_delay(polls, polling.elapsed(), None, run)
+            else {
+                self.emit(Outcome::JobFailed {
+                    job: Some(job_name),
+                    reason: "gave up waiting for the job".into(),
+                });
+                return Ok(ops);
+            };
+            tokio::time::sleep(delay).await;
+            self.acquire(1).await;
+            match self.inner.replica.job_status(&job).await {
+                Ok(JobStatus::Running { progress }) => self.emit(Outcome::JobNotComplete {
+                    job: job_name.clone(),
+                    progress,
+                    polls,
+                }),
+                Ok(done) => break done,
+                Err(e) if e.is_retryable() => {}
+                Err(e) => {
+                    self.emit(Outcome::JobFailed {
+                        job: Some(job_name),
+                        reason: e.to_string(),
+                    });
+                    return Ok(ops);
+                }
+            }
+        };
+        let failures = match status {
+            JobStatus::Completed { failures } => failures,
+            JobStatus::Failed { reason } => {
+                self.emit(Outcome::JobFailed {
+                    job: Some(job_name),
+                    reason,
+                });
+                return Ok(ops);
+            }
+            JobStatus::Cancelled | JobStatus::Running { .. } => {
+                self.emit(Outcome::JobFailed {
+                    job: Some(job_name),
+                    reason: "cancelled".into(),
+                });
+                return Ok(ops);
+            }
+        };
+        let mut failed: std::collections::HashMap<usize, ErrorKind> =
+            std::collections::HashMap::new();
+        for f in &failures {
+            if f.index >= ops.len() {
+                self.emit(Outcome::BadInput {
+                    input: InputKind::BulkResult,
+                    detail: format!(
+                        "job {job_name} reports a failure for item {} of {}",
+                        f.index,
+                        ops.len()
+                    ),
+                });
+                return Ok(ops);
+            }
+            failed.insert(f.index, f.kind);
         }
+        let results: Vec<Result<()>> = (0..ops.len())
+            .map(|i| match failed.get(&i) {
+                None => Ok(()),
+                Some(kind) => Err(Error::new(*kind)),
+            })
+            .collect();
+        let leftovers = self.settle(run, &ops, results, 1, report).await?;
+        self.emit(Outcome::JobCompleted {
+            job: job_name,
+            items: ops.len(),
+            failed: failed.len(),
+        });
         Ok(leftovers)
     }
 

@@ -4,7 +4,8 @@
 //! One registry is the *master*, the other the *replica*. The engine reads
 //! both (paged), plans the writes that make the replica follow the master,
 //! journals the plan, and applies it with retries, a rate limit, bounded
-//! concurrency and, for large plans, the replica's bulk API. It also reacts to
+//! concurrency and, for large plans, the replica's bulk API or import jobs
+//! (polled until complete, with per-item failures retried). It also reacts to
 //! change events (IoT Hub Event Grid events in the Event Grid and CloudEvents
 //! schemas), waiting for incomplete twins before acting.
 //!
@@ -14,7 +15,8 @@
 //!   properties, attributes, etag), [`Snapshot`] (a registry sorted by id),
 //!   [`Operation`].
 //! * **Registries**: the [`ExternalRegistry`] async trait (list pages, get,
-//!   create, update, delete, disable, bulk, declared [`Capabilities`]) and the
+//!   create, update, delete, disable, bulk, import jobs, declared
+//!   [`Capabilities`]) and the
 //!   [`EventSource`] trait for registries that push changes.
 //!   [`MemoryRegistry`] (feature `memory`) honours etags, soft delete and bulk
 //!   calls and injects faults deterministically.
@@ -146,6 +148,9 @@ pub use plan::{Deferred, Plan, PlanError, PlannedOp, Planner, SkipReason, Skippe
 pub use policy::{Completeness, MassDeleteGuard, Policy, Removal, Scope, SyncFields};
 pub use properties::Properties;
 pub use rate::{IotHubTier, RateLimit, TokenBucket};
-pub use registry::{Capabilities, ExternalRegistry, Page, PageToken, fetch_snapshot, list_stream};
+pub use registry::{
+    Capabilities, ExternalRegistry, JobId, JobItemFailure, JobStatus, Page, PageToken,
+    fetch_snapshot, list_stream,
+};
 pub use retry::RetryPolicy;
 pub use snapshot::Snapshot;

@@ -1,12 +1,14 @@
-//! An in-memory registry with etags, soft delete, bulk calls, a change feed and
-//! deterministic fault injection.
+//! An in-memory registry with etags, soft delete, bulk calls, import jobs, a
+//! change feed and deterministic fault injection.
 
 use crate::change::{ChangeEvent, ChangeKind, EventOrder, EventSource};
 use crate::device::{DeviceId, DeviceRecord, DeviceStatus, Etag};
 use crate::error::{Error, ErrorKind, Result};
 use crate::operation::{Operation, Precondition};
 use crate::rate::{RateLimit, TokenBucket};
-use crate::registry::{Capabilities, ExternalRegistry, Page, PageToken};
+use crate::registry::{
+    Capabilities, ExternalRegistry, JobId, JobItemFailure, JobStatus, Page, PageToken,
+};
 use crate::snapshot::Snapshot;
 use async_trait::async_trait;
 use std::collections::{BTreeMap, VecDeque};
@@ -81,6 +83,17 @@ struct State {
     mutations: Vec<Mutation>,
     feeds: Vec<mpsc::UnboundedSender<ChangeEvent>>,
     event_seq: u64,
+    jobs: BTreeMap<String, Job>,
+    job_polls: u32,
+    job_failures: VecDeque<String>,
+}
+
+#[derive(Debug)]
+struct Job {
+    operations: Vec<Operation>,
+    polls_left: u32,
+    fail: Option<String>,
+    done: Option<JobStatus>,
 }
 
 /// A registry held in memory.
@@ -89,9 +102,11 @@ struct State {
 /// duplicate create, `PreconditionFailed` on etag mismatch, `NotFound` on a
 /// missing device; every write assigns a fresh etag. Faults are deterministic:
 /// scripted (`fail_next`), periodic (`fail_every`), per bulk item
-/// (`fail_bulk_items_every`), a rate limit enforced with 429s on tokio's clock
+/// (`fail_bulk_items_every`, also applied to job items), whole import jobs
+/// (`fail_next_job`), a rate limit enforced with 429s on tokio's clock
 /// (`throttle_above`), or everything down (`set_offline`). A failed call
-/// changes nothing.
+/// changes nothing. Import jobs report `Running` for `set_job_polls` status
+/// calls, then apply their operations and report `Completed`.
 #[derive(Debug)]
 pub struct MemoryRegistry {
     name: String,
@@ -108,7 +123,8 @@ impl MemoryRegistry {
                 .with_max_bulk(Some(100))
                 .with_soft_delete(true)
                 .with_etags(true)
-                .with_max_page_size(1000),
+                .with_max_page_size(1000)
+                .with_import_jobs(true),
         )
     }
 
@@ -129,6 +145,9 @@ impl MemoryRegistry {
                 mutations: Vec::new(),
                 feeds: Vec::new(),
                 event_seq: 0,
+                jobs: BTreeMap::new(),
+                job_polls: 2,
+                job_failures: VecDeque::new(),
             }),
         }
     }
@@ -194,6 +213,17 @@ impl MemoryRegistry {
     pub fn throttle_above(&self, limit: Option<RateLimit>) {
         let now = tokio::time::Instant::now().into_std();
         self.lock().limiter = limit.map(|l| TokenBucket::new(l, now));
+    }
+
+    /// Import jobs report `Running` for this many status calls before they
+    /// finish (default 2); they apply their operations when they finish.
+    pub fn set_job_polls(&self, polls: u32) {
+        self.lock().job_polls = polls;
+    }
+
+    /// The next import job fails as a whole with `reason`, applying nothing.
+    pub fn fail_next_job(&self, reason: impl Into<String>) {
+        self.lock().job_failures.push_back(reason.into());
     }
 
     /// Every successful write so far.
@@ -423,6 +453,63 @@ impl ExternalRegistry for MemoryRegistry {
         let mut s = self.lock();
         let cost = u32::try_from(operations.len()).unwrap_or(u32::MAX);
         self.admit(&mut s, cost)?;
+        Ok(self.apply_items(&mut s, operations))
+    }
+
+    async fn start_import_job(&self, operations: &[Operation]) -> Result<JobId> {
+        if !self.caps.import_jobs {
+            return Err(Error::new(ErrorKind::Unsupported).with_context("import jobs"));
+        }
+        let mut s = self.lock();
+        self.admit(&mut s, 1)?;
+        let id = format!("job-{}", s.jobs.len() + 1);
+        let job = Job {
+            operations: operations.to_vec(),
+            polls_left: s.job_polls,
+            fail: s.job_failures.pop_front(),
+            done: None,
+        };
+        s.jobs.insert(id.clone(), job);
+        Ok(JobId::new(id))
+    }
+
+    async fn job_status(&self, job: &JobId) -> Result<JobStatus> {
+        let mut s = self.lock();
+        self.admit(&mut s, 1)?;
+        let Some(j) = s.jobs.get_mut(job.as_str()) else {
+            return Err(Error::new(ErrorKind::NotFound).with_context(job.as_str().to_owned()));
+        };
+        if let Some(done) = &j.done {
+            return Ok(done.clone());
+        }
+        if j.polls_left > 0 {
+            j.polls_left -= 1;
+            return Ok(JobStatus::Running { progress: None });
+        }
+        let fail = j.fail.take();
+        let ops = std::mem::take(&mut j.operations);
+        let status = match fail {
+            Some(reason) => JobStatus::Failed { reason },
+            None => {
+                let results = self.apply_items(&mut s, &ops);
+                let failures = results
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, r)| r.as_ref().err().map(|e| JobItemFailure::new(i, e.kind())))
+                    .collect();
+                JobStatus::Completed { failures }
+            }
+        };
+        if let Some(j) = s.jobs.get_mut(job.as_str()) {
+            j.done = Some(status.clone());
+        }
+        Ok(status)
+    }
+}
+
+impl MemoryRegistry {
+    /// Applies bulk or job items one by one, with the bulk item faults.
+    fn apply_items(&self, s: &mut State, operations: &[Operation]) -> Vec<Result<()>> {
         let mut out = Vec::with_capacity(operations.len());
         for op in operations {
             s.bulk_items += 1;
@@ -435,21 +522,21 @@ impl ExternalRegistry for MemoryRegistry {
                 continue;
             }
             let r = match op {
-                Operation::Create { device } => self.do_create(&mut s, device).map(drop),
+                Operation::Create { device } => self.do_create(s, device).map(drop),
                 Operation::Update {
                     device,
                     precondition,
-                } => self.do_update(&mut s, device, precondition).map(drop),
-                Operation::Delete { id, precondition } => self.do_delete(&mut s, id, precondition),
+                } => self.do_update(s, device, precondition).map(drop),
+                Operation::Delete { id, precondition } => self.do_delete(s, id, precondition),
                 Operation::Disable {
                     id,
                     reason,
                     precondition,
-                } => self.do_disable(&mut s, id, reason, precondition).map(drop),
+                } => self.do_disable(s, id, reason, precondition).map(drop),
             };
             out.push(r);
         }
-        Ok(out)
+        out
     }
 }
 

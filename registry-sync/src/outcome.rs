@@ -145,6 +145,33 @@ pub enum Outcome {
         /// Items that failed.
         failed: usize,
     },
+    /// An import job is still running.
+    JobNotComplete {
+        /// The job id.
+        job: String,
+        /// Percent done, when the registry says.
+        progress: Option<u8>,
+        /// Status polls so far.
+        polls: u32,
+    },
+    /// An import job finished; its failed items go the single-operation path
+    /// unless they turn out to be in place already.
+    JobCompleted {
+        /// The job id.
+        job: String,
+        /// Operations in the job.
+        items: usize,
+        /// Operations the job reported as failed.
+        failed: usize,
+    },
+    /// An import job could not be started, failed, or did not finish in
+    /// time; its operations go the bulk/single path.
+    JobFailed {
+        /// The job id, if it was started.
+        job: Option<String>,
+        /// Why.
+        reason: String,
+    },
     /// Outside input was malformed; it was recorded and skipped.
     BadInput {
         /// Which input.
@@ -198,6 +225,8 @@ pub struct Counters {
     pub events_ignored: u64,
     /// Twin checks that found missing data.
     pub twin_checks_failed: u64,
+    /// Import jobs that failed or timed out.
+    pub jobs_failed: u64,
 }
 
 #[derive(Debug, Default)]
@@ -213,6 +242,7 @@ pub(crate) struct AtomicCounters {
     bad_input: AtomicU64,
     events_ignored: AtomicU64,
     twin_checks_failed: AtomicU64,
+    jobs_failed: AtomicU64,
 }
 
 impl AtomicCounters {
@@ -229,6 +259,7 @@ impl AtomicCounters {
             Outcome::BadInput { .. } => &self.bad_input,
             Outcome::EventIgnored { .. } => &self.events_ignored,
             Outcome::TwinCheckFailed { .. } => &self.twin_checks_failed,
+            Outcome::JobFailed { .. } => &self.jobs_failed,
             _ => return,
         };
         c.fetch_add(1, Ordering::Relaxed);
@@ -248,6 +279,7 @@ impl AtomicCounters {
             bad_input: g(&self.bad_input),
             events_ignored: g(&self.events_ignored),
             twin_checks_failed: g(&self.twin_checks_failed),
+            jobs_failed: g(&self.jobs_failed),
         }
     }
 }

@@ -21,6 +21,8 @@ pub struct Capabilities {
     pub etags: bool,
     /// Largest page [`ExternalRegistry::list`] returns.
     pub max_page_size: usize,
+    /// Whether [`ExternalRegistry::start_import_job`] is available (IoT Hub import jobs).
+    pub import_jobs: bool,
 }
 
 impl Capabilities {
@@ -31,7 +33,15 @@ impl Capabilities {
             soft_delete: false,
             etags: true,
             max_page_size: 100,
+            import_jobs: false,
         }
+    }
+
+    /// Sets import job support.
+    #[must_use]
+    pub fn with_import_jobs(mut self, yes: bool) -> Self {
+        self.import_jobs = yes;
+        self
     }
 
     /// Sets the bulk batch limit.
@@ -67,6 +77,62 @@ impl Default for Capabilities {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// The id of an import job.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct JobId(Box<str>);
+
+impl JobId {
+    /// Wraps a registry's job id.
+    pub fn new(id: impl Into<Box<str>>) -> Self {
+        Self(id.into())
+    }
+
+    /// The id text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// One operation of a completed job that failed.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JobItemFailure {
+    /// Its position in the operations given to the job.
+    pub index: usize,
+    /// Why it failed, classified like a single call's error.
+    pub kind: ErrorKind,
+}
+
+impl JobItemFailure {
+    /// A failure of operation `index`.
+    pub fn new(index: usize, kind: ErrorKind) -> Self {
+        Self { index, kind }
+    }
+}
+
+/// Where an import job stands.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JobStatus {
+    /// Queued or running, with a progress percentage when known.
+    Running {
+        /// Percent done.
+        progress: Option<u8>,
+    },
+    /// Finished; every operation not listed in `failures` was applied.
+    Completed {
+        /// The operations that failed.
+        failures: Vec<JobItemFailure>,
+    },
+    /// The job failed as a whole; some operations may have been applied.
+    Failed {
+        /// The registry's reason (no secrets).
+        reason: String,
+    },
+    /// The job was cancelled; some operations may have been applied.
+    Cancelled,
 }
 
 /// An opaque continuation token for [`ExternalRegistry::list`].
@@ -165,6 +231,20 @@ pub trait ExternalRegistry: Send + Sync + Debug + 'static {
     async fn apply_bulk(&self, operations: &[Operation]) -> Result<Vec<Result<()>>> {
         let _ = operations;
         Err(Error::new(ErrorKind::Unsupported).with_context("bulk"))
+    }
+
+    /// Starts an import job applying `operations` (IoT Hub: an import job over
+    /// a blob of `ExportImportDevice` lines). Only called when
+    /// [`Capabilities::import_jobs`] is set.
+    async fn start_import_job(&self, operations: &[Operation]) -> Result<JobId> {
+        let _ = operations;
+        Err(Error::new(ErrorKind::Unsupported).with_context("import jobs"))
+    }
+
+    /// The status of a job started with [`Self::start_import_job`].
+    async fn job_status(&self, job: &JobId) -> Result<JobStatus> {
+        let _ = job;
+        Err(Error::new(ErrorKind::Unsupported).with_context("import jobs"))
     }
 }
 

@@ -12,7 +12,6 @@ use registry_sync::{
 };
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -60,7 +59,7 @@ impl JournalStore for Killed {
     }
 }
 
-fn tear(path: &Path, variant: usize) {
+fn tear(path: &std::path::Path, variant: usize) {
     let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
     match variant % 3 {
         // A header promising 255 bytes followed by a few.
@@ -74,20 +73,32 @@ fn tear(path: &Path, variant: usize) {
     }
 }
 
-fn config(bulk: bool) -> EngineConfig {
-    let mut cfg = EngineConfig::new();
-    cfg.retry(RetryPolicy::new(
+/// Which write path the engine takes.
+#[derive(Clone, Copy, Debug)]
+enum Route {
+    Single,
+    Bulk,
+    Job,
+}
+
+fn config(route: Route) -> EngineConfig {
+    let quick = RetryPolicy::new(
         3,
         Duration::from_millis(10),
         Duration::from_millis(10),
         Duration::from_secs(1),
-    ))
-    .concurrency(3)
-    .bulk_threshold(if bulk { 4 } else { usize::MAX });
+    );
+    let mut cfg = EngineConfig::new();
+    cfg.retry(quick).job_poll(quick).concurrency(3);
+    match route {
+        Route::Single => cfg.bulk_threshold(usize::MAX).job_threshold(usize::MAX),
+        Route::Bulk => cfg.bulk_threshold(4).job_threshold(usize::MAX),
+        Route::Job => cfg.bulk_threshold(usize::MAX).job_threshold(4),
+    };
     cfg
 }
 
-async fn kill_and_resume(bulk: bool) {
+async fn kill_and_resume(bulk: Route) {
     let mut p = policy();
     p.guard(MassDeleteGuard::new(1.0, 0));
     let total_records = {
@@ -156,10 +167,15 @@ async fn kill_and_resume(bulk: bool) {
 
 #[tokio::test(start_paused = true)]
 async fn killed_at_every_record_boundary_single_path() {
-    kill_and_resume(false).await;
+    kill_and_resume(Route::Single).await;
 }
 
 #[tokio::test(start_paused = true)]
 async fn killed_at_every_record_boundary_bulk_path() {
-    kill_and_resume(true).await;
+    kill_and_resume(Route::Bulk).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn killed_at_every_record_boundary_job_path() {
+    kill_and_resume(Route::Job).await;
 }
