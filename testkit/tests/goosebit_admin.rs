@@ -67,3 +67,26 @@ fn uploaded_and_assigned_image_is_offered_over_ddi() {
     let bytes = http.get(download).send().unwrap().bytes().unwrap();
     assert_eq!(&bytes[..], &image[..]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_calls_work_from_async_tests() {
+    let Some(server) = Goosebit::start() else {
+        return;
+    };
+    let admin =
+        GoosebitAdmin::for_server(&server).unwrap_or_else(|e| panic!("{e}\n{}", server.log()));
+    assert!(admin.devices().unwrap().is_empty());
+    let image = build_swu("2.0.0", "p.bin", b"payload");
+    let id = admin.upload_software("img.swu", image).unwrap();
+    admin.assign("async-dev", id).unwrap();
+    assert_eq!(
+        admin
+            .device("async-dev")
+            .unwrap()
+            .expect("listed")
+            .update_mode,
+        "Assigned"
+    );
+    // dropping the session inside the runtime is fine too
+    drop(admin);
+}

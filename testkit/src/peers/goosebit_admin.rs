@@ -6,8 +6,9 @@
 //! `POST /setup`, images go to `PUT /api/v1/software` (multipart field
 //! `file`), assignments to `PUT /api/v1/devices`, and state is read from the
 //! device *list* (`GET /api/v1/devices/{id}` answers 500 once software is
-//! assigned). The client is reqwest's blocking one, so call it from plain
-//! `#[test]`s (or `spawn_blocking`); it only talks to loopback addresses.
+//! assigned). Calls block the calling thread (reqwest's blocking client on a
+//! thread of its own, so async tests can call them too) and only ever go to
+//! loopback addresses.
 //!
 //! [`build_swu`] writes a minimal valid `.swu` (a cpio archive in the `crc`
 //! format with `sw-description` first) without any external tool.
@@ -106,11 +107,43 @@ pub struct GoosebitDevice {
 }
 
 /// A logged-in management session on a goosebit server.
-#[derive(Debug, Clone)]
+///
+/// Every call blocks the calling thread until goosebit answers. Each runs
+/// its blocking HTTP client on a thread of its own, so the methods are safe
+/// to call from async tests too (where reqwest's blocking client would
+/// otherwise panic).
+#[derive(Clone)]
 pub struct GoosebitAdmin {
     base: String,
     token: String,
-    http: Client,
+}
+
+impl std::fmt::Debug for GoosebitAdmin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GoosebitAdmin")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs `call` with a fresh blocking client on its own thread, outside any
+/// async runtime, and drops the client there too.
+fn off_runtime<T: Send>(
+    call: impl FnOnce(&Client) -> Result<T, String> + Send,
+) -> Result<T, String> {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let http = Client::builder()
+                    .no_proxy()
+                    .timeout(Duration::from_secs(30))
+                    .build()
+                    .map_err(|e| format!("cannot build an HTTP client: {e}"))?;
+                call(&http)
+            })
+            .join()
+            .unwrap_or_else(|_| Err("the goosebit admin thread panicked".to_owned()))
+    })
 }
 
 impl GoosebitAdmin {
@@ -142,26 +175,24 @@ impl GoosebitAdmin {
         if !matches!(host.as_str(), "127.0.0.1" | "localhost" | "[::1]") {
             return Err(format!("goosebit admin only talks to loopback, not {host}"));
         }
-        let http = Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| format!("cannot build an HTTP client: {e}"))?;
-        let answer = http
-            .post(format!("{base}/setup"))
-            .form(&[("username", username), ("password", password)])
-            .send()
-            .map_err(|e| format!("POST /setup failed: {e}"))?;
-        let status = answer.status();
-        let body: Value = answer
-            .json()
-            .map_err(|e| format!("POST /setup answered {status} without JSON: {e}"))?;
-        let token = body
-            .get("access_token")
-            .and_then(Value::as_str)
-            .ok_or_else(|| format!("POST /setup answered {status} without access_token: {body}"))?
-            .to_owned();
-        Ok(Self { base, token, http })
+        let token = off_runtime(|http| {
+            let answer = http
+                .post(format!("{base}/setup"))
+                .form(&[("username", username), ("password", password)])
+                .send()
+                .map_err(|e| format!("POST /setup failed: {e}"))?;
+            let status = answer.status();
+            let body: Value = answer
+                .json()
+                .map_err(|e| format!("POST /setup answered {status} without JSON: {e}"))?;
+            body.get("access_token")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    format!("POST /setup answered {status} without access_token: {body}")
+                })
+        })?;
+        Ok(Self { base, token })
     }
 
     fn auth(&self) -> String {
@@ -180,14 +211,15 @@ impl GoosebitAdmin {
             .mime_str("application/octet-stream")
             .map_err(|e| format!("bad mime type: {e}"))?;
         let form = multipart::Form::new().part("file", part);
-        let answer = self
-            .http
-            .put(format!("{}/api/v1/software", self.base))
-            .header("Authorization", self.auth())
-            .multipart(form)
-            .send()
-            .map_err(|e| format!("PUT /api/v1/software failed: {e}"))?;
-        let body = json_or_error(answer, "PUT /api/v1/software")?;
+        let body = off_runtime(|http| {
+            let answer = http
+                .put(format!("{}/api/v1/software", self.base))
+                .header("Authorization", self.auth())
+                .multipart(form)
+                .send()
+                .map_err(|e| format!("PUT /api/v1/software failed: {e}"))?;
+            json_or_error(answer, "PUT /api/v1/software")
+        })?;
         body.get("id")
             .and_then(Value::as_u64)
             .ok_or_else(|| format!("PUT /api/v1/software answered without an id: {body}"))
@@ -200,14 +232,15 @@ impl GoosebitAdmin {
     /// The status and body when goosebit refuses it (422 when incompatible).
     pub fn assign(&self, device: &str, software: u64) -> Result<(), String> {
         let body = serde_json::json!({"devices": [device], "software": software.to_string()});
-        let answer = self
-            .http
-            .put(format!("{}/api/v1/devices", self.base))
-            .header("Authorization", self.auth())
-            .json(&body)
-            .send()
-            .map_err(|e| format!("PUT /api/v1/devices failed: {e}"))?;
-        json_or_error(answer, "PUT /api/v1/devices").map(drop)
+        off_runtime(|http| {
+            let answer = http
+                .put(format!("{}/api/v1/devices", self.base))
+                .header("Authorization", self.auth())
+                .json(&body)
+                .send()
+                .map_err(|e| format!("PUT /api/v1/devices failed: {e}"))?;
+            json_or_error(answer, "PUT /api/v1/devices").map(drop)
+        })
     }
 
     /// Every device (`GET /api/v1/devices`).
@@ -215,13 +248,14 @@ impl GoosebitAdmin {
     /// # Errors
     /// The status and body of a failed request.
     pub fn devices(&self) -> Result<Vec<GoosebitDevice>, String> {
-        let answer = self
-            .http
-            .get(format!("{}/api/v1/devices", self.base))
-            .header("Authorization", self.auth())
-            .send()
-            .map_err(|e| format!("GET /api/v1/devices failed: {e}"))?;
-        let body = json_or_error(answer, "GET /api/v1/devices")?;
+        let body = off_runtime(|http| {
+            let answer = http
+                .get(format!("{}/api/v1/devices", self.base))
+                .header("Authorization", self.auth())
+                .send()
+                .map_err(|e| format!("GET /api/v1/devices failed: {e}"))?;
+            json_or_error(answer, "GET /api/v1/devices")
+        })?;
         let rows = body
             .get("devices")
             .and_then(Value::as_array)
