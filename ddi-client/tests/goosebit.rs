@@ -165,3 +165,86 @@ async fn full_update_flow_with_resumed_download() {
         "nothing more offered"
     );
 }
+
+struct Slot {
+    installed: Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+#[async_trait::async_trait]
+impl ddi_client::agent::Installer for Slot {
+    async fn install(
+        &self,
+        _: &ddi_client::model::DeploymentBase,
+        files: &[std::path::PathBuf],
+    ) -> ddi_client::agent::InstallOutcome {
+        *self.installed.lock().unwrap() = std::fs::read(&files[0]).unwrap();
+        ddi_client::agent::InstallOutcome {
+            success: true,
+            code: Some(0),
+            details: vec!["slot b written".into()],
+        }
+    }
+    fn attributes(&self) -> ConfigData {
+        ConfigData::new(ConfigMode::Merge)
+            .with("hw_boardname", "default")
+            .with("hw_revision", "default")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_updates_a_device_end_to_end() {
+    let Some(gb) = tokio::task::spawn_blocking(Goosebit::start).await.unwrap() else {
+        return;
+    };
+    let gb = Arc::new(gb);
+    let admin = {
+        let gb = gb.clone();
+        blocking(move || GoosebitAdmin::for_server(&gb)).await
+    };
+    let device = "ddi-client-agent-1";
+    let client = Client::builder(gb.base_url(), "DEFAULT")
+        .auth(Auth::None)
+        .build()
+        .unwrap();
+    let slot = Slot {
+        installed: Arc::default(),
+    };
+    let installed = slot.installed.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let mut agent =
+        ddi_client::agent::Agent::new(client.controller(device).unwrap(), slot, dir.path());
+    agent.polling_bounds(
+        ddi_client::model::PollingBounds::new(Duration::from_millis(50), Duration::from_secs(1))
+            .unwrap(),
+    );
+    // First step registers the device through configData.
+    agent.step().await.unwrap();
+    let image = build_swu("2.0.0", "payload.bin", &support::payload(200_000));
+    let software = {
+        let (admin, image) = (admin.clone(), image.clone());
+        blocking(move || admin.upload_software("app-2.0.0.swu", image)).await
+    };
+    {
+        let admin = admin.clone();
+        blocking(move || admin.assign(device, software)).await;
+    }
+    let mut decisions = Vec::new();
+    for _ in 0..20 {
+        let report = agent.step().await.unwrap();
+        decisions.push(report.decision.clone());
+        if !installed.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(*installed.lock().unwrap(), image, "{decisions:?}");
+    let state = blocking(move || admin.device(device))
+        .await
+        .expect("device listed");
+    assert_eq!(state.last_state, "Finished", "{state:?}\n{}", gb.log());
+    assert_eq!(state.sw_version.as_deref(), Some("2.0.0"));
+    assert_eq!(
+        agent.step().await.unwrap().decision,
+        ddi_client::agent::Decision::Idle
+    );
+}
