@@ -122,4 +122,6 @@ pub mod flash;
 pub mod server;
 #[cfg(feature = "sim")]
 pub mod sim;
+#[cfg(feature = "smp")]
+pub mod smp;
 pub mod updater;
