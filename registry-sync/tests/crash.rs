@@ -6,58 +6,12 @@
 mod common;
 
 use common::*;
-use registry_sync::journal::{FileJournal, JournalRecord, JournalStore, audit};
-use registry_sync::{
-    EngineConfig, Error, ErrorKind, MassDeleteGuard, MemoryRegistry, MutationKind, RetryPolicy,
-};
+use registry_sync::journal::{CrashAfter, FileJournal, JournalStore, audit};
+use registry_sync::{EngineConfig, MassDeleteGuard, MutationKind, RetryPolicy};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-
-/// A journal that "kills the process" once `limit` records are durable: the
-/// record crossing the limit is not written, the replica goes offline (the
-/// dead process makes no further call) and every later append fails.
-#[derive(Debug)]
-struct Killed {
-    inner: FileJournal,
-    limit: usize,
-    written: AtomicUsize,
-    dead: tokio::sync::Mutex<bool>,
-    replica: Arc<MemoryRegistry>,
-}
-
-#[async_trait::async_trait]
-impl JournalStore for Killed {
-    async fn append(&self, records: &[JournalRecord]) -> registry_sync::Result<()> {
-        // Held across the append so concurrent appends are counted in order.
-        let mut dead = self.dead.lock().await;
-        if *dead {
-            return Err(Error::new(ErrorKind::Journal).with_context("killed"));
-        }
-        let written = self.written.load(Ordering::SeqCst);
-        let room = self.limit - written;
-        if records.len() <= room {
-            self.inner.append(records).await?;
-            self.written.fetch_add(records.len(), Ordering::SeqCst);
-            return Ok(());
-        }
-        self.inner.append(&records[..room]).await?;
-        self.written.fetch_add(room, Ordering::SeqCst);
-        *dead = true;
-        self.replica.set_offline(true);
-        Err(Error::new(ErrorKind::Journal).with_context("killed"))
-    }
-
-    async fn load(&self) -> registry_sync::Result<Vec<JournalRecord>> {
-        self.inner.load().await
-    }
-
-    async fn compact(&self) -> registry_sync::Result<()> {
-        self.inner.compact().await
-    }
-}
 
 fn tear(path: &std::path::Path, variant: usize) {
     let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
@@ -118,13 +72,12 @@ async fn kill_and_resume(bulk: Route) {
         let expected_ops = d.creates + d.updates + d.deletes;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal");
-        let killed = Arc::new(Killed {
-            inner: FileJournal::open(&path).unwrap(),
+        let replica = d.replica.clone();
+        let killed = Arc::new(CrashAfter::new(
+            FileJournal::open(&path).unwrap(),
             limit,
-            written: AtomicUsize::new(0),
-            dead: tokio::sync::Mutex::new(false),
-            replica: d.replica.clone(),
-        });
+            move || replica.set_offline(true),
+        ));
         let first = engine(&d, p.clone(), killed, config(bulk))
             .sync_once()
             .await;

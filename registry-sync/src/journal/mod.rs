@@ -9,10 +9,14 @@
 //! update that finds its own write, a delete that finds nothing are recorded as
 //! `AlreadyApplied`), so every operation is applied and recorded exactly once.
 
+#[cfg(feature = "test-util")]
+mod crash;
 mod file;
 mod record;
 mod recovery;
 
+#[cfg(feature = "test-util")]
+pub use crash::CrashAfter;
 pub use file::FileJournal;
 pub use record::{JournalRecord, OpOutcome};
 pub use recovery::{Audit, PendingOp, Recovery, audit, recover};
