@@ -49,7 +49,7 @@
 //!
 //! | module | holds |
 //! | --- | --- |
-//! | [`iothub`] | twins and module twins, identities (all authentication kinds), Edge manifests (schema 1.0/1.1), ADM configurations, Event Grid / CloudEvents lifecycle and connection events, import/export lines (JSONL) and jobs, query pages, id rules |
+//! | [`iothub`] | twins and module twins, identities (all authentication kinds), Edge manifests (schema 1.0/1.1) and `$edgeAgent`/`$edgeHub` reported state, ADM configurations, Event Grid / CloudEvents lifecycle and connection events, import/export lines (JSONL) and jobs, query pages, id rules |
 //! | [`aws`] | shadow update requests, stored documents, delta, documents and error messages, named shadows, topics |
 //! | [`ditto`] | a minimal Ditto thing/feature and protocol envelope |
 //! | [`hawkbit`] | the hawkBit-side types the mappings need: targets, tags, metadata, config data, software modules, DDI deployments (lenient) and feedback (strict) |

@@ -3,6 +3,7 @@
 
 pub mod configuration;
 pub mod edge;
+pub mod edge_reported;
 pub mod event_grid;
 pub mod identity;
 pub mod ids;
