@@ -34,7 +34,7 @@ pub struct UpdateAgentSection {
 }
 
 /// container-management's `connection` section (Go duration strings).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectionSection {
     /// `tcp://host:port`.
     #[serde(default)]
@@ -63,6 +63,18 @@ pub struct ConnectionSection {
     /// Unsubscribe timeout.
     #[serde(default)]
     pub unsubscribe_timeout: String,
+}
+
+impl std::fmt::Debug for ConnectionSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The password never goes into logs.
+        f.debug_struct("ConnectionSection")
+            .field("broker_url", &self.broker_url)
+            .field("keep_alive", &self.keep_alive)
+            .field("client_username", &self.client_username)
+            .field("connect_timeout", &self.connect_timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ContainersAgentConfig {

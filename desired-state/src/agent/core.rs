@@ -3,7 +3,7 @@
 
 use crate::model::{
     Action, ActionStatus, Command, CommandKind, DecodeError, DesiredState, Envelope, Feedback,
-    Inventory, NoPayload, Status,
+    FeedbackView, Inventory, NoPayload, Status,
 };
 use crate::topic::{TopicKind, Topics};
 
@@ -92,7 +92,9 @@ struct AgentActivity {
     actions: Vec<Action>,
     failed: bool,
     done: Vec<CommandKind>,
-    last_feedback: Option<Envelope<Feedback>>,
+    /// Status, message and time of the latest feedback; the actions are
+    /// the current ones, so nothing big is copied per message.
+    last: Option<(Status, String, i64)>,
 }
 
 impl AgentCore {
@@ -197,7 +199,7 @@ impl AgentCore {
             actions: Vec::new(),
             failed: false,
             done: Vec::new(),
-            last_feedback: None,
+            last: None,
         });
         AgentStep::Identify {
             activity_id: env.activity_id,
@@ -216,7 +218,7 @@ impl AgentCore {
             && a.id == activity_id
         {
             let seen = command.is_none_or(|c| a.done.contains(c));
-            return if seen { a.last_feedback.clone() } else { None };
+            return if seen { self.last_feedback() } else { None };
         }
         self.finished
             .as_ref()
@@ -309,9 +311,8 @@ impl AgentCore {
 
     /// Ends the activity, remembering its last feedback for repeats.
     pub fn finish(&mut self) {
-        if let Some(a) = self.activity.take() {
-            self.finished = a.last_feedback;
-        }
+        self.finished = self.last_feedback();
+        self.activity = None;
     }
 
     /// Records that `command` ran, so a repeated command is answered with
@@ -323,19 +324,17 @@ impl AgentCore {
     }
 
     /// Remembers the latest feedback sent for the current activity.
-    pub fn remember(&mut self, feedback: &Envelope<Feedback>) {
-        if let Some(a) = self.activity.as_mut()
-            && a.id == feedback.activity_id
-        {
-            a.last_feedback = Some(feedback.clone());
+    pub fn remember(&mut self, status: &Status, message: &str, timestamp: i64) {
+        if let Some(a) = self.activity.as_mut() {
+            a.last = Some((status.clone(), message.to_owned(), timestamp));
         }
     }
 
     /// The latest feedback of the current activity (re-sent after a reconnect).
-    pub fn last_feedback(&self) -> Option<&Envelope<Feedback>> {
-        self.activity
-            .as_ref()
-            .and_then(|a| a.last_feedback.as_ref())
+    pub fn last_feedback(&self) -> Option<Envelope<Feedback>> {
+        let a = self.activity.as_ref()?;
+        let (status, message, timestamp) = a.last.clone()?;
+        Some(self.feedback(timestamp, status, &message))
     }
 
     /// Whether `baseline` is known: empty, `*`, a baseline title of the desired
@@ -355,6 +354,31 @@ impl AgentCore {
                     d.domain(&self.domain)
                         .is_some_and(|dom| dom.components.iter().any(|x| x.id == c))
                 })
+    }
+
+    /// A feedback for the current activity with the full action list.
+    /// A borrowed feedback for the current activity, for encoding without
+    /// copying the action list.
+    pub fn feedback_view<'a>(
+        &'a self,
+        now: i64,
+        status: &'a Status,
+        message: &'a str,
+    ) -> Envelope<FeedbackView<'a>> {
+        let (id, actions) = match &self.activity {
+            Some(a) => (a.id.as_str(), a.actions.as_slice()),
+            None => ("", &[][..]),
+        };
+        Envelope::new(
+            id,
+            now,
+            FeedbackView {
+                baseline: "",
+                status: Some(status),
+                message,
+                actions,
+            },
+        )
     }
 
     /// A feedback for the current activity with the full action list.

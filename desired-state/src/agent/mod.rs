@@ -18,7 +18,8 @@ pub use core::{AgentCore, AgentStep, AgentWarning};
 pub use noop::NoopAgent;
 
 use crate::model::{
-    Action, ActionStatus, CommandKind, DesiredState, Envelope, Feedback, Inventory, Status,
+    Action, ActionStatus, CommandKind, DesiredState, Envelope, Feedback, FeedbackView, Inventory,
+    Status,
 };
 use core::phase_statuses;
 
@@ -55,6 +56,17 @@ pub enum AgentOutput {
 pub trait AgentSink: Send {
     /// Queue `output` for publishing, in order.
     fn send(&mut self, output: AgentOutput);
+
+    /// Queue a feedback given by reference. The default copies it into an
+    /// [`AgentOutput::Feedback`]; sinks that encode override it to skip the
+    /// copy (chatty agents send the full action list with every progress).
+    fn send_feedback(&mut self, feedback: &Envelope<FeedbackView<'_>>) {
+        self.send(AgentOutput::Feedback(Envelope {
+            activity_id: feedback.activity_id.clone(),
+            timestamp: feedback.timestamp,
+            payload: feedback.payload.map(|v| v.to_owned_feedback()),
+        }));
+    }
 }
 
 impl AgentSink for Vec<AgentOutput> {
@@ -114,11 +126,10 @@ impl PhaseContext<'_> {
 
     /// Sends a progress feedback (the phase's `…ING` status) with every action.
     pub fn report_progress(&mut self) {
-        let fb = self
-            .core
-            .feedback((self.clock)(), self.progress_status.clone(), "");
-        self.core.remember(&fb);
-        self.sink.send(AgentOutput::Feedback(fb));
+        let now = (self.clock)();
+        self.core.remember(&self.progress_status, "", now);
+        self.sink
+            .send_feedback(&self.core.feedback_view(now, &self.progress_status, ""));
     }
 }
 
@@ -215,14 +226,14 @@ impl<A: DomainAgent> AgentRuntime<A> {
         // The last feedback of a running activity may have been lost while
         // the broker was away.
         if let Some(fb) = self.core.last_feedback() {
-            sink.send(AgentOutput::Feedback(fb.clone()));
+            sink.send(AgentOutput::Feedback(fb));
         }
     }
 
     fn feedback(&mut self, sink: &mut dyn AgentSink, status: Status, message: &str) {
-        let fb = self.core.feedback((self.clock)(), status, message);
-        self.core.remember(&fb);
-        sink.send(AgentOutput::Feedback(fb));
+        let now = (self.clock)();
+        self.core.remember(&status, message, now);
+        sink.send_feedback(&self.core.feedback_view(now, &status, message));
     }
 
     /// Handles one message from the manager.

@@ -141,7 +141,15 @@ impl Activity {
         });
     }
 
-    fn merged_actions(&self) -> Vec<Action> {
+    /// Decodes the action lists of progress feedback kept as raw bytes.
+    fn materialize(&mut self) {
+        for d in &mut self.domains {
+            d.materialize();
+        }
+    }
+
+    fn merged_actions(&mut self) -> Vec<Action> {
+        self.materialize();
         let mut all = Vec::with_capacity(self.domains.iter().map(|d| d.actions.len()).sum());
         for d in &self.domains {
             for a in &d.actions {
@@ -176,6 +184,7 @@ impl Activity {
         let Some(run) = self.domains.get_mut(idx) else {
             return;
         };
+        run.materialize();
         if !feedback.actions.is_empty() && run.actions != feedback.actions {
             run.actions = feedback.actions;
             self.actions_dirty = true;
@@ -183,8 +192,45 @@ impl Activity {
         let Some(status) = feedback.status else {
             return;
         };
-        let has_actions = !run.actions.is_empty();
-        match transition(run.state, &status, has_actions) {
+        self.apply(now, idx, &status, feedback.message, config, out);
+    }
+
+    /// A progress feedback (`DOWNLOADING`, `UPDATING`, …) whose action list
+    /// is kept undecoded until a report needs it: chatty agents send one per
+    /// action, each with the full list, and only the latest one matters.
+    pub(crate) fn on_progress_raw(
+        &mut self,
+        now: i64,
+        domain: &str,
+        status: &Status,
+        raw: Vec<u8>,
+        config: &ManagerConfig,
+        out: &mut VecDeque<ManagerOutput>,
+    ) {
+        let Some(idx) = self.domains.iter().position(|d| d.id == domain) else {
+            return self.on_feedback(now, domain, Feedback::new(status.clone()), config, out);
+        };
+        if let Some(run) = self.domains.get_mut(idx) {
+            run.raw = Some(raw);
+            self.actions_dirty = true;
+        }
+        self.apply(now, idx, status, String::new(), config, out);
+    }
+
+    fn apply(
+        &mut self,
+        now: i64,
+        idx: usize,
+        status: &Status,
+        message: String,
+        config: &ManagerConfig,
+        out: &mut VecDeque<ManagerOutput>,
+    ) {
+        let Some(run) = self.domains.get_mut(idx) else {
+            return;
+        };
+        let has_actions = run.has_actions || !run.actions.is_empty();
+        match transition(run.state, status, has_actions) {
             Transition::To(state) => {
                 if run.state == DomainState::Identifying {
                     run.has_actions = has_actions;
@@ -193,13 +239,13 @@ impl Activity {
                 if state == (DomainState::Done { ok: false }) {
                     self.failed = true;
                 }
-                if !feedback.message.is_empty() {
-                    run.message = feedback.message;
+                if !message.is_empty() {
+                    run.message = message;
                 }
             }
             Transition::Failed => {
                 run.state = DomainState::CleaningUp;
-                run.message = feedback.message;
+                run.message = message;
                 self.failed = true;
                 if config.rollback_on_failure {
                     self.rollback_pending = true;
@@ -210,7 +256,7 @@ impl Activity {
             Transition::Ignore => {}
             Transition::OutOfOrder => {
                 out.push_back(ManagerOutput::Warning(ManagerWarning::OutOfOrder {
-                    domain: domain.to_owned(),
+                    domain: run.id.clone(),
                     status: status.as_str().to_owned(),
                     state: run.state.name(),
                 }))

@@ -1,6 +1,6 @@
 //! One domain's progress through an activity.
 
-use crate::model::{Action, DesiredState, Status};
+use crate::model::{Action, DesiredState, Envelope, Feedback, Status};
 
 /// Where a domain stands, from the statuses it reported and the commands sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +110,8 @@ pub(crate) struct DomainRun {
     pub(crate) message: String,
     /// The domain's part of the desired state, kept to re-send it.
     pub(crate) part: DesiredState,
+    /// The latest progress feedback, not yet decoded (newer than `actions`).
+    pub(crate) raw: Option<Vec<u8>>,
 }
 
 impl DomainRun {
@@ -121,6 +123,18 @@ impl DomainRun {
             has_actions: false,
             message: String::new(),
             part,
+            raw: None,
+        }
+    }
+
+    /// Decodes the kept progress feedback, if any, into `actions`.
+    pub(crate) fn materialize(&mut self) {
+        if let Some(raw) = self.raw.take()
+            && let Ok(env) = Envelope::<Feedback>::from_slice(&raw)
+            && let Some(fb) = env.payload
+            && !fb.actions.is_empty()
+        {
+            self.actions = fb.actions;
         }
     }
 

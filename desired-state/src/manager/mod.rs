@@ -183,6 +183,61 @@ impl Manager {
         self.advance(now);
     }
 
+    /// Feedback from `domain`'s agent, still encoded. Progress statuses of
+    /// the running activity take a fast path that leaves the action list
+    /// undecoded until a report needs it.
+    pub fn handle_agent_feedback_bytes(&mut self, now: i64, domain: &str, bytes: &[u8]) {
+        #[derive(serde::Deserialize)]
+        struct Peek {
+            #[serde(rename = "activityId", default)]
+            activity_id: String,
+            #[serde(default)]
+            payload: Option<PeekPayload>,
+        }
+        #[derive(serde::Deserialize)]
+        struct PeekPayload {
+            #[serde(default)]
+            status: Option<Status>,
+            #[serde(default)]
+            message: Option<serde::de::IgnoredAny>,
+        }
+        if let Ok(peek) = serde_json::from_slice::<Peek>(bytes)
+            && let Some(PeekPayload {
+                status: Some(status),
+                message: None,
+            }) = peek.payload
+            && matches!(
+                status,
+                Status::Downloading
+                    | Status::Updating
+                    | Status::Activating
+                    | Status::Cleanup
+                    | Status::Rollback
+            )
+            && self.config.agents.contains_key(domain)
+            && let Some(activity) = self.activity.as_mut()
+            && activity.id == peek.activity_id
+        {
+            activity.on_progress_raw(
+                now,
+                domain,
+                &status,
+                bytes.to_vec(),
+                &self.config,
+                &mut self.out,
+            );
+            self.advance(now);
+            return;
+        }
+        match Envelope::<Feedback>::from_slice(bytes) {
+            Ok(env) => self.handle_agent_feedback(now, domain, env),
+            Err(e) => self.warn(ManagerWarning::Undecodable {
+                what: "feedback",
+                reason: e.to_string(),
+            }),
+        }
+    }
+
     /// A current-state report from `domain`'s agent.
     pub fn handle_agent_current_state(&mut self, now: i64, domain: &str, env: Envelope<Inventory>) {
         if !self.config.agents.contains_key(domain) {

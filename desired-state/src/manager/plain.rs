@@ -2,7 +2,7 @@
 //! to [`Manager`] calls and [`ManagerOutput`]s to publications.
 
 use super::{AgentMessage, CloudMessage, Manager, ManagerOutput, ManagerWarning};
-use crate::model::{Envelope, Feedback, Inventory, NoPayload, OwnerConsentFeedback};
+use crate::model::{Envelope, Inventory, NoPayload, OwnerConsentFeedback};
 use crate::publication::Publication;
 use crate::topic::{TopicKind, Topics};
 
@@ -64,11 +64,9 @@ impl Manager {
             .map(|d| (d.clone(), Topics::for_domain(d).classify(topic)))
             .find(|(_, k)| k.is_some());
         match domain {
-            Some((d, Some(TopicKind::Feedback))) => match Envelope::<Feedback>::from_slice(payload)
-            {
-                Ok(env) => self.handle_agent_feedback(now, &d, env),
-                Err(e) => self.undecodable("feedback", &e),
-            },
+            Some((d, Some(TopicKind::Feedback))) => {
+                self.handle_agent_feedback_bytes(now, &d, payload);
+            }
             Some((d, Some(TopicKind::CurrentState))) => {
                 match Envelope::<Inventory>::from_slice(payload) {
                     Ok(env) => self.handle_agent_current_state(now, &d, env),

@@ -58,6 +58,48 @@ impl Feedback {
     }
 }
 
+/// A borrowed [`Feedback`] for encoding without copying the action list;
+/// encodes byte-identically to the owned type.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct FeedbackView<'a> {
+    /// See [`Feedback::baseline`].
+    #[serde(skip_serializing_if = "is_empty_str")]
+    pub baseline: &'a str,
+    /// See [`Feedback::status`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'a Status>,
+    /// See [`Feedback::message`].
+    #[serde(skip_serializing_if = "is_empty_str")]
+    pub message: &'a str,
+    /// See [`Feedback::actions`].
+    #[serde(skip_serializing_if = "<[Action]>::is_empty")]
+    pub actions: &'a [Action],
+}
+
+impl FeedbackView<'_> {
+    /// An owned copy.
+    pub fn to_owned_feedback(&self) -> Feedback {
+        Feedback {
+            baseline: self.baseline.to_owned(),
+            status: self.status.cloned(),
+            message: self.message.to_owned(),
+            actions: self.actions.to_vec(),
+        }
+    }
+}
+
+impl Feedback {
+    /// A borrowed view of this feedback.
+    pub fn view(&self) -> FeedbackView<'_> {
+        FeedbackView {
+            baseline: &self.baseline,
+            status: self.status.as_ref(),
+            message: &self.message,
+            actions: &self.actions,
+        }
+    }
+}
+
 /// What happens to one component.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Action {
@@ -134,6 +176,23 @@ impl ComponentRef {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn view_encodes_like_the_owned_type() {
+        let fb = Feedback::new(Status::Running)
+            .with_message("m")
+            .with_actions(vec![Action::new(
+                ComponentRef::new("d:c", "1"),
+                ActionStatus::Updating,
+            )]);
+        assert_eq!(
+            serde_json::to_string(&fb.view()).unwrap(),
+            serde_json::to_string(&fb).unwrap()
+        );
+        assert_eq!(fb.view().to_owned_feedback(), fb);
+        let empty = Feedback::default();
+        assert_eq!(serde_json::to_string(&empty.view()).unwrap(), "{}");
+    }
 
     #[test]
     fn zero_progress_is_omitted_and_big_progress_rejected() {

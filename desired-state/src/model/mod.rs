@@ -24,7 +24,7 @@ pub use config::{Config, KeyValue};
 pub use desired_state::{Baseline, Component, DesiredState, Domain};
 pub use envelope::{Envelope, NoPayload};
 pub use error::{DecodeError, ValidationError};
-pub use feedback::{Action, ComponentRef, Feedback};
+pub use feedback::{Action, ComponentRef, Feedback, FeedbackView};
 pub use inventory::{Association, HardwareNode, Inventory, SoftwareNode};
 pub use status::{ActionStatus, CommandKind, ConsentStatus, SoftwareType, Status};
 

@@ -6,6 +6,7 @@ use tokio::task::JoinHandle;
 use super::MqttSettings;
 use super::connection::{Connection, ConnectionEvent, Publisher};
 use crate::agent::{AgentOutput, AgentRuntime, AgentSink, DomainAgent};
+use crate::model::{Envelope, FeedbackView};
 use crate::publication::Publication;
 use crate::topic::Topics;
 
@@ -64,6 +65,12 @@ impl AgentSink for PublishSink {
                 tracing::warn!(warning = %w, domain = %self.topics.feedback, "update agent")
             }
         }
+    }
+
+    fn send_feedback(&mut self, feedback: &Envelope<FeedbackView<'_>>) {
+        let topic = self.topics.feedback.clone();
+        self.publisher
+            .publish(Publication::new(topic, feedback.to_vec()));
     }
 }
 

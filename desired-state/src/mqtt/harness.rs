@@ -132,6 +132,9 @@ impl ActivityHarness {
             .iter()
             .map(|d| AgentHandle::spawn(&settings, d, NoopAgent::new(*d).chatty(options.chatty)))
             .collect();
+        // The broker may hold a retained inventory from an earlier manager:
+        // only one published after this start counts.
+        let since = crate::agent::system_clock_ms();
         let ready = async {
             loop {
                 let (topic, payload) = cloud.next_message().await?;
@@ -141,6 +144,9 @@ impl ActivityHarness {
                 let Ok(env) = Envelope::<crate::model::Inventory>::from_slice(&payload) else {
                     continue;
                 };
+                if env.timestamp < since {
+                    continue;
+                }
                 let inv = env.payload.unwrap_or_default();
                 if DOMAINS.iter().all(|d| {
                     inv.software_nodes

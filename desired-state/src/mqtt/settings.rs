@@ -5,7 +5,7 @@ use std::time::Duration;
 /// How to reach the broker. Defaults follow Kanto's clients where they
 /// matter (keep-alive 20 s, clean session, QoS 1) and set TCP_NODELAY,
 /// which Kanto's clients do not.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MqttSettings {
     /// Broker host. Default `127.0.0.1`.
@@ -52,5 +52,35 @@ impl MqttSettings {
             port,
             ..Self::default()
         }
+    }
+}
+
+impl std::fmt::Debug for MqttSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The password never goes into logs.
+        f.debug_struct("MqttSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("client_id", &self.client_id)
+            .field("keep_alive", &self.keep_alive)
+            .field("tcp_nodelay", &self.tcp_nodelay)
+            .field("reconnect_min", &self.reconnect_min)
+            .field("reconnect_max", &self.reconnect_max)
+            .field("user", &self.credentials.as_ref().map(|(u, _)| u))
+            .field("max_packet_size", &self.max_packet_size)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_password() {
+        let mut s = MqttSettings::new("h", 1);
+        s.credentials = Some(("user".into(), "hunter2".into()));
+        let text = format!("{s:?}");
+        assert!(text.contains("user") && !text.contains("hunter2"), "{text}");
     }
 }
