@@ -84,6 +84,7 @@ struct Inner {
     class: RetryClass,
     status: Option<u16>,
     exception: Option<ExceptionInfo>,
+    retry_after: Option<core::time::Duration>,
     source: Option<BoxError>,
 }
 
@@ -103,6 +104,7 @@ impl Error {
                 class,
                 status: None,
                 exception: None,
+                retry_after: None,
                 source: None,
             }),
         }
@@ -162,6 +164,17 @@ impl Error {
 
     pub(crate) fn io(e: std::io::Error) -> Self {
         Self::new(ErrorKind::Io).with_source(e)
+    }
+
+    pub(crate) fn with_retry_after(mut self, after: Option<core::time::Duration>) -> Self {
+        self.inner.retry_after = after;
+        self
+    }
+
+    /// The server's `Retry-After` (seconds form), when it sent one. hawkBit
+    /// itself does not, but proxies and other DDI servers do.
+    pub fn retry_after(&self) -> Option<core::time::Duration> {
+        self.inner.retry_after
     }
 
     /// The category.

@@ -434,3 +434,33 @@ async fn explicit_proxy_receives_the_requests() {
     assert_eq!(req.target, "http://ddi.invalid/DEFAULT/controller/v1/d");
     assert_eq!(req.header("authorization"), Some("TargetToken t"));
 }
+
+#[tokio::test]
+async fn retry_after_is_honoured_up_to_the_cap() {
+    let srv = Server::start(|_, i| {
+        if i == 0 {
+            resp(503, &[("Retry-After", "1")], b"")
+        } else {
+            json(200, "{}")
+        }
+    })
+    .await;
+    let c = Client::builder(srv.url(), "DEFAULT")
+        .backoff(Backoff::new(
+            Duration::from_millis(1),
+            Duration::from_secs(5),
+            2,
+        ))
+        .build()
+        .unwrap()
+        .controller("d")
+        .unwrap();
+    let start = std::time::Instant::now();
+    c.poll().await.unwrap();
+    assert!(
+        start.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(srv.requests().len(), 2);
+}

@@ -129,6 +129,11 @@ impl Shared {
             let Some(delay) = self.backoff.delay(retry, rand::random::<f64>()) else {
                 return Err(err);
             };
+            // Honour the server's wish, but never wait longer than the
+            // policy's cap on one request.
+            let delay = err.retry_after().map_or(delay, |after| {
+                delay.max(after.min(self.backoff.cap(u32::MAX)))
+            });
             tracing::debug!(status = ?err.status_code(), retry, ?delay, "transient failure, retrying");
             tokio::time::sleep(delay).await;
             retry += 1;
@@ -173,6 +178,12 @@ pub(crate) async fn read_limited(resp: Response, limit: usize) -> Result<Vec<u8>
 pub(crate) async fn error_from_response(resp: Response) -> Error {
     let status = resp.status().as_u16();
     let cbor = is_cbor(&resp);
+    let retry_after = resp
+        .headers()
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
     let body = tokio::time::timeout(Duration::from_secs(10), read_limited(resp, MAX_ERROR_BODY))
         .await
         .ok()
@@ -180,7 +191,7 @@ pub(crate) async fn error_from_response(resp: Response) -> Error {
     let info = body
         .filter(|b| !b.is_empty())
         .and_then(|b| decode::<ExceptionInfo>(&b, cbor).ok());
-    Error::status(status, info)
+    Error::status(status, info).with_retry_after(retry_after)
 }
 
 fn is_cbor(resp: &Response) -> bool {
