@@ -179,6 +179,18 @@ fn configurations_resolve_by_priority_then_creation_time() {
         ),
     ])
     .unwrap();
+    let others = [
+        sample(),
+        twin(json!({"deviceId": "p", "tags": {"environment": "prod"}})),
+    ];
+    assert_eq!(set.targeted("high-old", &others).len(), 1);
+    assert_eq!(set.targeted("low", &others).len(), 2);
+    assert_eq!(set.targeted("elsewhere", &others)[0].device_id, "p");
+    assert!(set.targeted("nope", &others).is_empty());
+    assert_eq!(
+        set.ids().collect::<Vec<_>>(),
+        ["elsewhere", "high-new", "high-old", "low"]
+    );
     let r = set.resolve(&sample());
     assert_eq!(r.targeted, ["high-new", "high-old", "low"]);
     let applied: Vec<(&str, &str)> = r

@@ -116,6 +116,21 @@ impl ConfigurationSet {
         Ok(Self { items })
     }
 
+    /// The twins the configuration `id` targets (unknown id: none).
+    pub fn targeted<'a>(&self, id: &str, twins: &'a [Twin]) -> Vec<&'a Twin> {
+        self.items
+            .iter()
+            .find(|(c, _)| c.id.as_deref() == Some(id))
+            .map_or_else(Vec::new, |(_, cond)| cond.select(twins))
+    }
+
+    /// Configuration ids in precedence order.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.items
+            .iter()
+            .map(|(c, _)| c.id.as_deref().unwrap_or(""))
+    }
+
     /// Resolves which content applies to `twin`.
     pub fn resolve(&self, twin: &Twin) -> Resolution {
         let mut out = Resolution::default();

@@ -21,6 +21,11 @@
 //! between two properties, values containing `*` (a hawkBit wildcard),
 //! `null`, and results over 1024 characters.
 //!
+//! Selectors were checked against hawkBit's `TargetFields` (`CONTROLLERID`,
+//! `ATTRIBUTE` as a map field): hawkBit splits `attribute.<key>` at the
+//! first `.` only, so dotted attribute keys such as `tags.site.building`
+//! are addressable.
+//!
 //! Caveat: IoT Hub's undefined (missing property) is not modelled by
 //! hawkBit, so `!=`/`=out=` may also select targets lacking the attribute.
 
