@@ -1,6 +1,5 @@
 //! Timestamps as IoT Hub writes them: lenient on input, verbatim on output.
 
-use std::cmp::Ordering;
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -20,7 +19,9 @@ pub struct UtcInstant {
 /// shapes a strict parser would reject: seven fractional digits, a missing
 /// `Z`, the `0001-01-01T00:00:00` "never" sentinel and even impossible dates
 /// such as `2016-02-30T16:24:48.789Z` (in the identity-registry docs). The
-/// parsed instant is `None` when the text is not a valid date.
+/// parsed instant is `None` when the text is not a valid date. Equality
+/// compares the text; compare [`Timestamp::instant`]s to order points in
+/// time.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Timestamp {
     raw: String,
@@ -87,12 +88,6 @@ impl Timestamp {
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.raw)
-    }
-}
-
-impl PartialOrd for Timestamp {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.instant?.cmp(&other.instant?))
     }
 }
 
