@@ -367,3 +367,49 @@ async fn one_failing_agent_makes_the_activity_incomplete_in_memory() {
         "the healthy domain finished its update"
     );
 }
+
+#[tokio::test]
+async fn repeated_messages_are_answered_with_the_last_feedback_not_rerun() {
+    let t = Topics::for_domain("apps");
+    let mut rt = runtime("apps", NoopAgent::new("apps"));
+    let ds = Envelope::new("r", 1, desired("apps", 1)).to_vec();
+    let mut out = Vec::new();
+    rt.handle(&t.desired_state, &ds, &mut out).await;
+    // The same desired state again (a manager re-send): no new identification.
+    let mut out = Vec::new();
+    rt.handle(&t.desired_state, &ds, &mut out).await;
+    assert_eq!(statuses(&out), [Status::Identified]);
+    let download = Envelope::new("r", 2, Command::new(CommandKind::Download)).to_vec();
+    rt.handle(&t.command, &download, &mut Vec::new()).await;
+    let mut out = Vec::new();
+    rt.handle(&t.command, &download, &mut out).await;
+    assert_eq!(statuses(&out), [Status::DownloadSuccess]);
+    // After the activity ended, a repeated CLEANUP gets the final status again.
+    for cmd in [
+        CommandKind::Update,
+        CommandKind::Activate,
+        CommandKind::Cleanup,
+    ] {
+        rt.handle(
+            &t.command,
+            &Envelope::new("r", 3, Command::new(cmd)).to_vec(),
+            &mut Vec::new(),
+        )
+        .await;
+    }
+    let mut out = Vec::new();
+    rt.handle(
+        &t.command,
+        &Envelope::new("r", 4, Command::new(CommandKind::Cleanup)).to_vec(),
+        &mut out,
+    )
+    .await;
+    assert_eq!(statuses(&out), [Status::Completed]);
+    // On reconnect, an agent in the middle of an activity repeats its last feedback.
+    let mut rt = runtime("apps", NoopAgent::new("apps"));
+    rt.handle(&t.desired_state, &ds, &mut Vec::new()).await;
+    let mut out = Vec::new();
+    rt.on_connect(&mut out).await;
+    assert!(matches!(out[0], AgentOutput::CurrentState(_)));
+    assert_eq!(statuses(&out), [Status::Identified]);
+}

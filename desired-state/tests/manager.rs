@@ -846,3 +846,97 @@ fn shutdown_ends_the_activity_incomplete() {
     assert_eq!(s.statuses, [Status::Incomplete]);
     assert_eq!(s.messages, ["the update manager instance is terminated"]);
 }
+
+#[test]
+fn reconnect_resends_what_agents_may_have_missed() {
+    let domains = ["a", "b"];
+    let mut m = Manager::new(config(&domains));
+    m.handle_desired_state(0, desired(&domains, 1));
+    drain(&mut m);
+    m.handle_agent_feedback(
+        1,
+        "a",
+        fb(
+            Status::Identified,
+            actions("a", 1, ActionStatus::Identified),
+        ),
+    );
+    drain(&mut m);
+    m.handle_reconnect(2);
+    assert_eq!(
+        drain(&mut m).desired,
+        ["b"],
+        "only the domain still identifying"
+    );
+    m.handle_agent_feedback(
+        3,
+        "b",
+        fb(
+            Status::Identified,
+            actions("b", 1, ActionStatus::Identified),
+        ),
+    );
+    drain(&mut m);
+    m.handle_agent_feedback(
+        4,
+        "a",
+        fb(
+            Status::DownloadSuccess,
+            actions("a", 1, ActionStatus::DownloadSuccess),
+        ),
+    );
+    drain(&mut m);
+    m.handle_reconnect(5);
+    let s = drain(&mut m);
+    assert_eq!(cmds(&s, CommandKind::Download), ["b"]);
+    assert!(s.statuses.is_empty());
+}
+
+#[test]
+fn reconnect_repeats_a_pending_consent_request() {
+    let mut cfg = config(&["a"]);
+    cfg.owner_consent_commands = vec![CommandKind::Download];
+    let mut m = Manager::new(cfg);
+    identify(&mut m, &["a"], 1);
+    m.handle_reconnect(5);
+    assert_eq!(drain(&mut m).consents, [CommandKind::Download]);
+}
+
+#[test]
+fn progress_bytes_take_the_fast_path_and_still_reach_running_reports() {
+    let mut m = Manager::new(config(&["a"]));
+    identify(&mut m, &["a"], 2);
+    let mut progress = actions("a", 2, ActionStatus::Downloading);
+    progress[1].progress = 40;
+    let bytes = fb(Status::Downloading, progress).to_vec();
+    m.handle_agent_feedback_bytes(10, "a", &bytes);
+    assert!(drain(&mut m).warnings.is_empty());
+    m.handle_timeout(2_001);
+    let out: Vec<_> = m.drain_outputs().collect();
+    let running = out
+        .iter()
+        .find_map(|o| match o {
+            ManagerOutput::ToCloud(CloudMessage::Feedback(e)) => e.payload.clone(),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(running.status, Some(Status::Running));
+    assert_eq!(running.actions[1].progress, 40);
+    // The phase still completes from bytes.
+    m.handle_agent_feedback_bytes(
+        11,
+        "a",
+        &fb(
+            Status::DownloadSuccess,
+            actions("a", 2, ActionStatus::DownloadSuccess),
+        )
+        .to_vec(),
+    );
+    assert_eq!(cmds(&drain(&mut m), CommandKind::Update), ["a"]);
+    // Undecodable feedback is reported.
+    m.handle_agent_feedback_bytes(12, "a", b"{");
+    assert!(matches!(
+        drain(&mut m).warnings[..],
+        [ManagerWarning::Undecodable { .. }]
+    ));
+}

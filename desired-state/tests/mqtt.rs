@@ -308,3 +308,76 @@ async fn a_broker_restart_mid_activity_loses_no_activity() {
     assert_eq!(fast.agent().installed().len(), 1);
     m.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn things_mode_applies_over_the_ditto_feature() {
+    let Some(b) = broker() else { return };
+    let settings = MqttSettings::new("127.0.0.1", b.port());
+    let mut cloud = MqttClient::connect(&settings, &["e", "command///res/#"]);
+    assert!(cloud.connected().await);
+    // suite-connector's retained identity answer.
+    cloud.publish(Publication::retained(
+        "edge/thing/response",
+        br#"{"deviceId":"demo:device","tenantId":"t"}"#.to_vec(),
+    ));
+    let m = ManagerHandle::spawn(&settings, manager_config(&["apps"]), CloudMode::Things);
+    let apps = AgentHandle::spawn(&settings, "apps", NoopAgent::new("apps"));
+    // Wait for the feature registration and a current state that lists the agent.
+    tokio::time::timeout(LIMIT, async {
+        loop {
+            let (topic, payload) = cloud.next_message().await.unwrap();
+            let text = String::from_utf8_lossy(&payload);
+            if topic == "e"
+                && text.contains("/features/UpdateManager/properties")
+                && text.contains("apps-update-agent")
+            {
+                return;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    let apply = serde_json::json!({
+        "topic": "demo/device/things/live/messages/apply",
+        "headers": {"correlation-id": "c-1", "response-required": true},
+        "path": "/features/UpdateManager/inbox/messages/apply",
+        "value": {"activityId": "things-1", "timestamp": 1,
+                  "desiredState": {"domains": [{"id": "apps", "components": [{"id": "x", "version": "1"}]}]}}
+    });
+    cloud.publish(Publication::new(
+        "command///req/r1/apply",
+        serde_json::to_vec(&apply).unwrap(),
+    ));
+    let mut got_204 = false;
+    let status = tokio::time::timeout(LIMIT, async {
+        loop {
+            let (topic, payload) = cloud.next_message().await.unwrap();
+            if topic == "command///res/r1/204" {
+                got_204 = true;
+                continue;
+            }
+            if topic != "e" {
+                continue;
+            }
+            let msg: desired_state::model::ditto::DittoMessage<
+                desired_state::model::ditto::FeedbackValue,
+            > = match desired_state::model::ditto::DittoMessage::from_slice(&payload) {
+                Ok(m) => m,
+                Err(_) => continue,
+            };
+            if let Some(v) = msg.value
+                && v.activity_id == "things-1"
+                && let Some(s) = v.desired_state_feedback.status
+                && s.is_final()
+            {
+                return s;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert!(got_204);
+    assert_eq!(status, Status::Completed);
+    apps.stop().await;
+    m.stop().await;
+}
