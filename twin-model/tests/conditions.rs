@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 use twin_model::condition::ast::{CmpOp, Expr, Function, Literal, Operand, Path, Root};
 use twin_model::condition::resolve::ConfigurationSet;
-use twin_model::condition::rsql::to_target_filter;
+use twin_model::condition::rsql::{to_target_filter, to_target_filter_with_tag_metadata};
 use twin_model::condition::{Condition, ParseErrorKind, Truth};
 use twin_model::iothub::configuration::Configuration;
 use twin_model::iothub::twin::Twin;
@@ -263,6 +263,30 @@ fn translation_to_hawkbit_target_filters() {
         let e = to_target_filter(&c, &opts).unwrap_err();
         assert_eq!(e.part, part, "{text}: {e}");
     }
+}
+
+#[test]
+fn translation_with_tags_as_metadata() {
+    let opts = AttributeOptions::default();
+    let c = Condition::parse("tags.env = 'prod' AND properties.reported.fw = '2.1'").unwrap();
+    assert_eq!(
+        to_target_filter_with_tag_metadata(&c, &opts, "twin.tags.").unwrap(),
+        "metadata.twin.tags.env==prod;attribute.reported.fw==2.1"
+    );
+    let nested = Condition::parse("tags.site.building = 4").unwrap();
+    let e = to_target_filter_with_tag_metadata(&nested, &opts, "twin.tags.").unwrap_err();
+    assert_eq!(e.part, "tags.site.building");
+    let long = Condition::parse(&format!(
+        "tags.a IN [{}]",
+        vec!["'abcdefghij'"; 120].join(",")
+    ))
+    .unwrap();
+    assert!(
+        to_target_filter(&long, &opts)
+            .unwrap_err()
+            .reason
+            .contains("1024")
+    );
 }
 
 // ---- reference evaluator over the twin's plain JSON ----

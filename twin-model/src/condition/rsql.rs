@@ -5,6 +5,7 @@
 //! | `*` | `controllerId==*` |
 //! | `deviceId = 'x'` | `controllerId==x` |
 //! | `tags.a.b = 'x'` | `attribute.tags.a.b==x` (prefix from [`AttributeOptions`]) |
+//! | `tags.a = 'x'` (tags as metadata) | `metadata.twin.tags.a==x` ([`to_target_filter_with_tag_metadata`]) |
 //! | `properties.reported.a = 2` | `attribute.reported.a==2` |
 //! | `p != v`, `p <> v` | `!=` |
 //! | `p < 's'` (strings only) | `=lt=`, `=le=`, `=gt=`, `=ge=` |
@@ -47,6 +48,7 @@ pub struct RsqlError {
 struct Translator<'a> {
     cond: &'a Condition,
     options: &'a AttributeOptions,
+    tag_metadata: Option<&'a str>,
 }
 
 fn quote(value: &str) -> String {
@@ -82,6 +84,13 @@ impl Translator<'_> {
         };
         match path.root {
             Root::DeviceId => Ok("controllerId".to_owned()),
+            Root::Tags if self.tag_metadata.is_some() => match (path.segments.as_slice(), self.tag_metadata) {
+                ([one], Some(prefix)) => Ok(format!("metadata.{prefix}{one}")),
+                _ => Err(self.err(
+                    path.span,
+                    "only top-level tags have their own metadata entry; nested ones are json text inside it",
+                )),
+            },
             Root::Tags if !path.segments.is_empty() => Ok(key(&self.options.tags_prefix)),
             Root::Reported if !path.segments.is_empty() => Ok(key(&self.options.reported_prefix)),
             Root::Desired => Err(self.err(path.span, "hawkbit holds no desired properties")),
@@ -212,11 +221,24 @@ impl Translator<'_> {
     }
 }
 
-/// Translates `cond` for targets whose attributes were written by
-/// [`crate::mapping::attributes::twin_to_attributes`] with `options`.
-pub fn to_target_filter(cond: &Condition, options: &AttributeOptions) -> Result<String, RsqlError> {
-    let t = Translator { cond, options };
-    let (q, _) = t.expr(&cond.expr, false)?;
+/// Like [`to_target_filter`], but for tags kept as target metadata by
+/// [`crate::mapping::tags::tags_to_metadata`] under `metadata_prefix`
+/// (metadata is what the Management API can write; attributes only the
+/// device). Only top-level tags are addressable that way.
+pub fn to_target_filter_with_tag_metadata(
+    cond: &Condition,
+    options: &AttributeOptions,
+    metadata_prefix: &str,
+) -> Result<String, RsqlError> {
+    let t = Translator {
+        cond,
+        options,
+        tag_metadata: Some(metadata_prefix),
+    };
+    finish(cond, t.expr(&cond.expr, false)?.0)
+}
+
+fn finish(cond: &Condition, q: String) -> Result<String, RsqlError> {
     if java_len(&q) > TARGET_FILTER_QUERY_MAX {
         return Err(RsqlError {
             part: cond.text.clone(),
@@ -224,4 +246,15 @@ pub fn to_target_filter(cond: &Condition, options: &AttributeOptions) -> Result<
         });
     }
     Ok(q)
+}
+
+/// Translates `cond` for targets whose attributes were written by
+/// [`crate::mapping::attributes::twin_to_attributes`] with `options`.
+pub fn to_target_filter(cond: &Condition, options: &AttributeOptions) -> Result<String, RsqlError> {
+    let t = Translator {
+        cond,
+        options,
+        tag_metadata: None,
+    };
+    finish(cond, t.expr(&cond.expr, false)?.0)
 }
