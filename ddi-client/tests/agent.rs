@@ -381,3 +381,41 @@ async fn soft_updates_can_be_deferred_and_several_artifacts_are_installed() {
         ActionStatus::Finished
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_during_a_slow_download_is_noticed_and_accepted() {
+    let (server, client) = setup();
+    let dir = tempfile::tempdir().unwrap();
+    let rec = Recorder::default();
+    let mut a = agent(&client, "dev-12", rec.clone(), dir.path());
+    a.active_poll_interval(Duration::from_millis(50));
+    server.inject(FaultRule::always(
+        RouteKind::ArtifactDownload,
+        Fault::Slow {
+            bytes_per_second: 20_000,
+        },
+    ));
+    let dep = server.deploy(
+        &["dev-12"],
+        ModuleSpec::new("fw", "1.0.0").artifact(ArtifactSpec::generated("big.bin", 400_000, 3)),
+        &Assignment::default(),
+    );
+    let action = dep.actions[0];
+    // The transfer needs 20 s at this rate; the operator cancels after 0.4 s.
+    let step = tokio::spawn(async move { a.step().await.map(|r| (r, a)) });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    server.cancel(action).unwrap();
+    let (report, mut a) = tokio::time::timeout(Duration::from_secs(10), step)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(report.decision, Decision::Download { install: true });
+    assert_eq!(a.step().await.unwrap().decision, Decision::AcceptCancel);
+    assert_eq!(
+        server.action(action).unwrap().status,
+        ActionStatus::Canceled
+    );
+    assert!(rec.installs.lock().unwrap().is_empty());
+    assert!(!dir.path().join("downloads").exists());
+}

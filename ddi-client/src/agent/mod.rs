@@ -9,6 +9,10 @@
 //! from its `.part` file; an installer result is reported even if the
 //! process died before sending it).
 //!
+//! While an artifact downloads, the agent keeps polling at the active
+//! interval and stops the transfer (keeping its resumable `.part`) when the
+//! server asks to cancel; the next step accepts the cancellation.
+//!
 //! Every decision is made by the pure function [`decide`]; the agent only
 //! performs I/O around it.
 
@@ -295,7 +299,9 @@ impl<I: Installer + 'static> Agent<I> {
                     .timestamped_now();
                 self.feedback(link, &fb).await?;
                 let files = match self.download_all(link, base).await {
-                    Ok(files) => files,
+                    Ok(Some(files)) => files,
+                    // A cancellation arrived; the next step answers it.
+                    Ok(None) => return Ok(()),
                     Err(e) if e.is_transient() => return Err(e),
                     Err(e) => return self.fail(link, base, &e).await,
                 };
@@ -312,7 +318,8 @@ impl<I: Installer + 'static> Agent<I> {
             (Offer::Deployment { link, base }, Decision::Install) => {
                 // After a restart the files are already verified on disk.
                 let files = match self.download_all(link, base).await {
-                    Ok(files) => files,
+                    Ok(Some(files)) => files,
+                    Ok(None) => return Ok(()),
                     Err(e) if e.is_transient() => return Err(e),
                     Err(e) => return self.fail(link, base, &e).await,
                 };
@@ -349,7 +356,7 @@ impl<I: Installer + 'static> Agent<I> {
         &self,
         link: &crate::model::Link,
         base: &DeploymentBase,
-    ) -> Result<Vec<PathBuf>> {
+    ) -> Result<Option<Vec<PathBuf>>> {
         let total: usize = base
             .deployment
             .chunks
@@ -370,7 +377,9 @@ impl<I: Installer + 'static> Agent<I> {
                     let installer = Arc::clone(&self.installer);
                     let file = name.to_owned();
                     dl.on_progress(move |p| installer.on_progress(&file, p));
-                    dl.to_file(&dir).await?;
+                    if self.unless_cancelled(dl.to_file(&dir)).await?.is_none() {
+                        return Ok(None);
+                    }
                 }
                 done += 1;
                 let fb = ActionFeedback::new(Execution::Proceeding, Finished::None)
@@ -381,7 +390,30 @@ impl<I: Installer + 'static> Agent<I> {
                 files.push(path);
             }
         }
-        Ok(files)
+        Ok(Some(files))
+    }
+
+    /// Runs a long download while polling at the active interval; gives up
+    /// on it (keeping the resumable `.part`) as soon as the server asks to
+    /// cancel, so the next step can accept the cancellation.
+    async fn unless_cancelled<T>(
+        &self,
+        work: impl Future<Output = Result<T>>,
+    ) -> Result<Option<T>> {
+        let watch = async {
+            loop {
+                tokio::time::sleep(self.bounds.clamp(self.active_poll)).await;
+                if let Ok(base) = self.controller.poll().await
+                    && base.links.cancel_action.is_some()
+                {
+                    return;
+                }
+            }
+        };
+        tokio::select! {
+            result = work => result.map(Some),
+            () = watch => Ok(None),
+        }
     }
 
     async fn install(
