@@ -464,3 +464,20 @@ async fn retry_after_is_honoured_up_to_the_cap() {
     );
     assert_eq!(srv.requests().len(), 2);
 }
+
+#[test]
+fn server_path_prefixes_and_ids_are_encoded_as_segments() {
+    for server in ["http://h:1/prefix", "http://h:1/prefix/"] {
+        let c = Client::builder(server, "TEN ANT").build().unwrap();
+        let ctl = c.controller("a b/c").unwrap();
+        assert_eq!(
+            ctl.root_url().as_str(),
+            "http://h:1/prefix/TEN%20ANT/controller/v1/a%20b%2Fc"
+        );
+        let link = ctl.action_link("deploymentBase", &ActionId::new("5"));
+        assert_eq!(
+            link.href,
+            "http://h:1/prefix/TEN%20ANT/controller/v1/a%20b%2Fc/deploymentBase/5"
+        );
+    }
+}
