@@ -75,7 +75,7 @@
 //! | `alloc` | no | owned frames for the tokio codec; nothing in the device core allocates |
 //! | `std` | no | `std` error impls; implies `alloc` |
 //! | `sim` | no | the `sim` module; implies `std` |
-//! | `ed25519` | no | [`updater::UpdaterConfig::verifying_key`]: `Swap` must carry a valid ed25519 signature over the image digest |
+//! | `ed25519` | no | `UpdaterConfig::verifying_key`: `Swap` must carry a valid ed25519 signature over the image digest |
 //! | `tokio-codec` | no | the `codec` module (tokio-util `Decoder`/`Encoder`); implies `std` |
 //! | `drogue` | no | the `drogue` module (packed CBOR of `embedded-update`) |
 //! | `smp` | no | the `smp` module (MCUmgr image upload) |
