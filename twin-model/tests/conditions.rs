@@ -509,3 +509,197 @@ proptest! {
         }
     }
 }
+
+// ---- a tiny RSQL evaluator over target attributes, to check that the
+// translation and the attribute mapping agree ----
+
+struct Rsql<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl Rsql<'_> {
+    fn value(&mut self) -> String {
+        let mut out = Vec::new();
+        if self.s.get(self.i) == Some(&b'"') {
+            self.i += 1;
+            while let Some(&c) = self.s.get(self.i) {
+                self.i += 1;
+                match c {
+                    b'\\' => {
+                        out.push(self.s[self.i]);
+                        self.i += 1;
+                    }
+                    b'"' => break,
+                    c => out.push(c),
+                }
+            }
+        } else {
+            while let Some(&c) = self.s.get(self.i) {
+                if matches!(c, b';' | b',' | b')') {
+                    break;
+                }
+                out.push(c);
+                self.i += 1;
+            }
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    fn term(&mut self, attrs: &std::collections::BTreeMap<String, String>, device: &str) -> bool {
+        if self.s[self.i] == b'(' {
+            self.i += 1;
+            let r = self.or(attrs, device);
+            self.i += 1;
+            return r;
+        }
+        let start = self.i;
+        while !matches!(self.s[self.i], b'=' | b'!') {
+            self.i += 1;
+        }
+        let selector = std::str::from_utf8(&self.s[start..self.i])
+            .unwrap()
+            .to_owned();
+        let actual = if selector == "controllerId" {
+            Some(device.to_owned())
+        } else {
+            attrs
+                .get(selector.strip_prefix("attribute.").unwrap())
+                .cloned()
+        };
+        let rest = &self.s[self.i..];
+        let (op, len) = [("==", 2), ("!=", 2), ("=in=", 4), ("=out=", 5)]
+            .into_iter()
+            .find(|(op, _)| rest.starts_with(op.as_bytes()))
+            .unwrap();
+        self.i += len;
+        if op == "==" || op == "!=" {
+            let v = self.value();
+            return (actual.as_deref() == Some(v.as_str())) == (op == "==");
+        }
+        self.i += 1; // (
+        let mut list = vec![self.value()];
+        while self.s[self.i] == b',' {
+            self.i += 1;
+            list.push(self.value());
+        }
+        self.i += 1; // )
+        let found = actual.is_some_and(|a| list.contains(&a));
+        found == (op == "=in=")
+    }
+
+    fn and(&mut self, attrs: &std::collections::BTreeMap<String, String>, device: &str) -> bool {
+        let mut r = self.term(attrs, device);
+        while self.s.get(self.i) == Some(&b';') {
+            self.i += 1;
+            r &= self.term(attrs, device);
+        }
+        r
+    }
+
+    fn or(&mut self, attrs: &std::collections::BTreeMap<String, String>, device: &str) -> bool {
+        let mut r = self.and(attrs, device);
+        while self.s.get(self.i) == Some(&b',') {
+            self.i += 1;
+            r |= self.and(attrs, device);
+        }
+        r
+    }
+}
+
+fn positive_condition() -> impl Strategy<Value = String> {
+    let path = prop_oneof![
+        Just("tags.t.x"),
+        Just("tags.t.y"),
+        Just("properties.reported.x"),
+        Just("deviceId")
+    ];
+    let lit = prop_oneof![
+        Just("'a'"),
+        Just("'b c'"),
+        Just("'1'"),
+        Just("1"),
+        Just("2.5"),
+        Just("true"),
+        Just("'x\"y'")
+    ];
+    let atom = prop_oneof![
+        (path.clone(), lit.clone()).prop_map(|(p, l)| format!("{p} = {l}")),
+        (path, prop::collection::vec(lit, 1..3))
+            .prop_map(|(p, l)| format!("{p} IN [{}]", l.join(", "))),
+    ];
+    atom.prop_recursive(2, 8, 3, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) AND ({b})")),
+            (inner.clone(), inner).prop_map(|(a, b)| format!("{a} OR {b}")),
+        ]
+    })
+}
+
+fn attr_twin() -> impl Strategy<Value = Twin> {
+    let leaf = prop_oneof![
+        Just(json!("a")),
+        Just(json!("b c")),
+        Just(json!(1)),
+        Just(json!(2.5)),
+        Just(json!(true)),
+        Just(json!("x\"y"))
+    ];
+    (
+        prop::collection::btree_map("[xy]", leaf.clone(), 0..3),
+        proptest::option::of(leaf),
+    )
+        .prop_map(|(tags, rep)| {
+            let mut reported = serde_json::Map::new();
+            if let Some(r) = rep {
+                reported.insert("x".into(), r);
+            }
+            twin(
+                json!({"deviceId": "a", "tags": {"t": tags}, "properties": {"reported": reported}}),
+            )
+        })
+}
+
+proptest! {
+    /// Whatever the condition selects in IoT Hub, the translated filter
+    /// selects in hawkBit (it may select more: hawkBit compares text).
+    #[test]
+    fn rsql_filter_selects_every_twin_the_condition_selects(text in positive_condition(), t in attr_twin()) {
+        use twin_model::mapping::attributes::twin_to_attributes;
+        let cond = Condition::parse(&text).unwrap();
+        let opts = AttributeOptions::default();
+        let query = to_target_filter(&cond, &opts).unwrap();
+        let attrs = twin_to_attributes(t.tags.as_ref(), t.reported(), &opts);
+        let selected = Rsql { s: query.as_bytes(), i: 0 }.or(&attrs.attributes, &t.device_id);
+        if cond.compile().matches(&t) {
+            prop_assert!(selected, "{} -> {} on {:?}", text, query, attrs.attributes);
+        }
+    }
+}
+
+#[test]
+fn rsql_evaluator_sanity() {
+    use twin_model::mapping::attributes::twin_to_attributes;
+    let t = twin(json!({"deviceId": "a", "tags": {"t": {"x": "b c", "y": 2.5}}}));
+    let attrs = twin_to_attributes(t.tags.as_ref(), None, &AttributeOptions::default()).attributes;
+    for (text, expected) in [
+        ("tags.t.x = 'b c' AND tags.t.y = 2.5", true),
+        ("tags.t.x = 'a' OR tags.t.y IN [1, 2.5]", true),
+        ("tags.t.x = 'a'", false),
+    ] {
+        let q = to_target_filter(
+            &Condition::parse(text).unwrap(),
+            &AttributeOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            Rsql {
+                s: q.as_bytes(),
+                i: 0
+            }
+            .or(&attrs, "a"),
+            expected,
+            "{q}"
+        );
+    }
+}
