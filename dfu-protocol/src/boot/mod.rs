@@ -125,7 +125,9 @@ impl<F: NorFlash> Bootloader<F> {
     /// Runs the state machine for one reset and says what to boot.
     ///
     /// Every flash change it makes is resumable: if power fails inside
-    /// this call, the next call continues from where the marks say.
+    /// this call, the next call continues from where the marks say. An
+    /// `Err` means the flash itself failed; a bootloader should then start
+    /// the active bank anyway and let the next reset retry.
     pub fn boot(&mut self, reset_cause: ResetCause) -> Result<Boot, BootError> {
         let (f, l) = (&mut self.flash, &self.layout);
         let Some(mut cur) = read_current(f, l)? else {
@@ -267,6 +269,9 @@ pub fn provision<F: NorFlash>(
     active: ImageInfo,
 ) -> Result<(), BootError> {
     check_layout(flash, layout)?;
+    if active.size > layout.active.size {
+        return Err(BootError::BadImageSize);
+    }
     if read_current(flash, layout)?.is_some() {
         return Ok(());
     }
@@ -406,10 +411,11 @@ pub fn request_swap<F: NorFlash>(
         None => (ImageInfo::default(), BootOutcome::None),
     };
     let e = crate::flash::layout_sizes::erase_size::<F>();
+    let all = layout.active_pages::<F>();
     let pages = if active.size == 0 {
-        layout.active_pages::<F>()
+        all
     } else {
-        image.size.max(active.size).div_ceil(e)
+        image.size.max(active.size).div_ceil(e).min(all)
     };
     let record = Record {
         seq: 0,
