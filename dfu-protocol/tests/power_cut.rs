@@ -27,6 +27,8 @@ fn unhealthy(image: &[u8]) -> bool {
 }
 
 struct Scenario {
+    /// Installed (and confirmed) without faults before the measured update.
+    pre: Option<Vec<u8>>,
     old: Vec<u8>,
     new: Vec<u8>,
     chunk: u32,
@@ -152,6 +154,7 @@ fn exhaustive(s: &Scenario) -> u64 {
 #[test]
 fn power_cut_at_every_step_of_a_successful_update_never_bricks() {
     let s = Scenario {
+        pre: None,
         old: image(1500, 1),
         new: image(2300, 2),
         chunk: 100,
@@ -167,6 +170,7 @@ fn power_cut_at_every_step_of_a_successful_update_never_bricks() {
 #[test]
 fn power_cut_at_every_step_of_a_rolled_back_update_never_bricks() {
     let s = Scenario {
+        pre: None,
         old: image(1700, 3),
         new: image(1100, 4),
         chunk: 61,
@@ -177,8 +181,26 @@ fn power_cut_at_every_step_of_a_rolled_back_update_never_bricks() {
 }
 
 #[test]
+fn power_cut_at_every_step_of_a_second_update_never_bricks() {
+    // The second update reuses the update bank that held the rollback copy
+    // of the first one, and the progress log wraps around.
+    for healthy in [true, false] {
+        let s = Scenario {
+            pre: Some(image(1200, 5)),
+            old: image(2000, 6),
+            new: image(1800, 7),
+            chunk: 128,
+            healthy,
+        };
+        let total = exhaustive(&s);
+        assert!(total > 40, "{total}");
+    }
+}
+
+#[test]
 fn the_uncut_rollback_reports_its_diagnostics() {
     let s = Scenario {
+        pre: None,
         old: image(700, 3),
         new: image(500, 4),
         chunk: 64,
@@ -210,6 +232,7 @@ proptest! {
         seed in any::<u8>(),
     ) {
         let s = Scenario {
+            pre: None,
             old: image(old_len.max(4), seed),
             new: image(new_len.max(4), seed.wrapping_add(1)),
             chunk,
