@@ -6,7 +6,7 @@
 #![cfg(feature = "sim")]
 
 use dfu_protocol::server::{Progress, ServedImage, Session, SessionConfig};
-use dfu_protocol::sim::{DeviceEvent, PowerCut, SimDevice, SimDeviceError, Tear, layout_for};
+use dfu_protocol::sim::{self, DeviceEvent, PowerCut, SimDevice, SimDeviceError, Tear, layout_for};
 use dfu_protocol::updater::UpdaterConfig;
 use dfu_protocol::wire::{self, BootOutcome, ResetCause};
 use proptest::prelude::*;
@@ -36,15 +36,30 @@ struct Scenario {
 }
 
 impl Scenario {
+    /// A device running `old`: from the factory, or updated to it from `pre`.
     fn device(&self) -> Dev {
-        let max = self.old.len().max(self.new.len()) as u32;
+        let max = self
+            .old
+            .len()
+            .max(self.new.len())
+            .max(self.pre.as_ref().map_or(0, Vec::len)) as u32;
+        let factory = self.pre.as_ref().unwrap_or(&self.old);
         let mut dev = Dev::new(
             layout_for::<W, E>(max),
-            &self.old,
+            factory,
             *UpdaterConfig::new().max_chunk(self.chunk),
         )
         .expect("factory device");
         dev.set_health_check(unhealthy);
+        if self.pre.is_some() {
+            let session = Session::new(
+                Some(ServedImage::new(&self.old)),
+                *SessionConfig::new().max_chunk(self.chunk),
+            );
+            let report = sim::drive(&session, &mut dev, 10_000).expect("clean update");
+            assert_eq!(report.progress, Progress::UpToDate);
+            assert_eq!(dev.running_image().expect("image"), self.old);
+        }
         dev
     }
 
