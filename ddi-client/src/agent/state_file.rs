@@ -38,9 +38,20 @@ impl StateFile {
                 _ => Ok(()),
             };
         };
+        // The agent's work folder may not exist yet on a fresh device.
+        if let Some(dir) = self.path.parent() {
+            tokio::fs::create_dir_all(dir).await.map_err(Error::io)?;
+        }
         let tmp = tmp_path(&self.path);
         let bytes = serde_json::to_vec(state).map_err(|e| Error::io(std::io::Error::other(e)))?;
-        tokio::fs::write(&tmp, bytes).await.map_err(Error::io)?;
+        let mut file = tokio::fs::File::create(&tmp).await.map_err(Error::io)?;
+        tokio::io::AsyncWriteExt::write_all(&mut file, &bytes)
+            .await
+            .map_err(Error::io)?;
+        // Without the sync a power cut after the rename can leave an empty
+        // file under the final name on some file systems.
+        file.sync_all().await.map_err(Error::io)?;
+        drop(file);
         tokio::fs::rename(&tmp, &self.path).await.map_err(Error::io)
     }
 }
@@ -52,4 +63,31 @@ fn tmp_path(path: &Path) -> PathBuf {
         .unwrap_or_default();
     name.push(".tmp");
     path.with_file_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::Phase;
+
+    #[tokio::test]
+    async fn stores_into_a_work_folder_that_does_not_exist_yet() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = StateFile::new(tmp.path().join("fresh/agent/agent-state.json"));
+        assert_eq!(file.load().await, None);
+        let state = ActionState {
+            id: serde_json::from_str("\"17\"").unwrap(),
+            phase: Phase::Downloaded,
+        };
+        file.store(Some(&state)).await.unwrap();
+        assert_eq!(file.load().await, Some(state));
+        // No temporary file is left next to the state.
+        let names: Vec<_> = std::fs::read_dir(tmp.path().join("fresh/agent"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["agent-state.json"]);
+        file.store(None).await.unwrap();
+        assert_eq!(file.load().await, None);
+    }
 }

@@ -118,8 +118,6 @@ async fn run(options: &Options) -> Result<(), String> {
                 .with_prefix(device.clone()),
         );
         let dir = work.path().join(device);
-        std::fs::create_dir_all(dir.join("agent"))
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let installer = Arc::new(SlotInstaller::new(dir.join("slot-b"), Some(bar)));
         installers.push((device.clone(), Arc::clone(&installer)));
         let mut agent = Agent::new(controller, SharedInstaller(installer), dir.join("agent"));
