@@ -60,3 +60,34 @@ fn an_image_failing_its_health_check_is_retried_then_rolled_back_with_diagnostic
     assert_eq!(again.round_trips, 1);
     assert!(matches!(again.progress, Progress::RolledBack { .. }));
 }
+
+#[cfg(feature = "ed25519")]
+#[test]
+fn a_signed_image_installs_and_an_unsigned_one_is_refused() {
+    use dfu_protocol::wire::ResultCode;
+    use ed25519_dalek::{Signer, SigningKey};
+    use sha2::{Digest, Sha256};
+
+    let key = SigningKey::from_bytes(&[3; 32]);
+    let old = image(5000, 1);
+    let new = image(7000, 2);
+    let digest: [u8; 32] = Sha256::digest(&new).into();
+    let mut cfg = UpdaterConfig::new();
+    cfg.verifying_key(key.verifying_key().to_bytes());
+    let layout = layout_for::<4, 4096>(8192);
+
+    let mut device = SimDevice::<4, 4096>::new(layout, &old, cfg).unwrap();
+    let unsigned = Session::new(Some(ServedImage::new(&new)), SessionConfig::new());
+    let report = sim::drive(&unsigned, &mut device, 6).unwrap();
+    assert_eq!(report.reboots, 0);
+    assert_eq!(
+        device.updater().unwrap().status(b"").last_result,
+        ResultCode::SignatureInvalid
+    );
+
+    let signed = ServedImage::new(&new).with_signature(key.sign(&digest).to_bytes());
+    let session = Session::new(Some(signed), SessionConfig::new());
+    let report = sim::drive(&session, &mut device, 20).unwrap();
+    assert_eq!(report.progress, Progress::UpToDate);
+    assert_eq!(device.running_image().unwrap(), new);
+}
