@@ -98,6 +98,11 @@
 //! | feature | default | what it adds |
 //! | --- | --- | --- |
 //! | `memory` | yes | [`MemoryRegistry`], [`MemoryFeed`], [`Fault`]: an in-memory registry with fault injection |
+//! | `test-util` | no | `journal::CrashAfter`: a journal wrapper that simulates a process kill after N records |
+//!
+//! Examples: `plan_scale` (plan N vs N devices with 1 % drift) and
+//! `sync_scale` (a full sync of N devices through the file journal, optionally
+//! rate limited on a simulated clock; `single`, `bulk` or `job` route).
 //!
 //! The IoT Hub and hawkBit Management API connectors are planned as further
 //! features (`iothub`, `hawkbit`); they are not part of this version.
