@@ -19,6 +19,7 @@ mod current_state;
 mod domain_run;
 pub(crate) mod go_duration;
 mod output;
+mod peek;
 mod plain;
 mod things;
 
@@ -187,25 +188,7 @@ impl Manager {
     /// the running activity take a fast path that leaves the action list
     /// undecoded until a report needs it.
     pub fn handle_agent_feedback_bytes(&mut self, now: i64, domain: &str, bytes: &[u8]) {
-        #[derive(serde::Deserialize)]
-        struct Peek {
-            #[serde(rename = "activityId", default)]
-            activity_id: String,
-            #[serde(default)]
-            payload: Option<PeekPayload>,
-        }
-        #[derive(serde::Deserialize)]
-        struct PeekPayload {
-            #[serde(default)]
-            status: Option<Status>,
-            #[serde(default)]
-            message: Option<serde::de::IgnoredAny>,
-        }
-        if let Ok(peek) = serde_json::from_slice::<Peek>(bytes)
-            && let Some(PeekPayload {
-                status: Some(status),
-                message: None,
-            }) = peek.payload
+        if let Some((activity_id, status)) = peek::peek_feedback(bytes)
             && matches!(
                 status,
                 Status::Downloading
@@ -216,7 +199,7 @@ impl Manager {
             )
             && self.config.agents.contains_key(domain)
             && let Some(activity) = self.activity.as_mut()
-            && activity.id == peek.activity_id
+            && activity.id == activity_id
         {
             activity.on_progress_raw(
                 now,
