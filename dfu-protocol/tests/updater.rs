@@ -3,7 +3,7 @@
 
 use dfu_protocol::boot::{self, Bootloader, ImageInfo, Phase};
 use dfu_protocol::flash::Layout;
-use dfu_protocol::sim::{SimFlash, layout_for};
+use dfu_protocol::sim::{PowerCut, SimFlash, Tear, layout_for};
 use dfu_protocol::updater::{Action, Updater, UpdaterConfig};
 use dfu_protocol::wire::{self, Abort, Message, ResetCause, ResultCode, Swap, Write};
 use proptest::prelude::*;
@@ -158,6 +158,65 @@ fn a_reboot_resumes_from_the_last_complete_page() {
     let mut u = u;
     send_all(&mut u, id, &img, 90, 1024);
     assert_eq!(u.handle(&swap(&img)).unwrap(), Action::Reset);
+}
+
+#[test]
+fn a_power_cut_anywhere_in_a_transfer_keeps_the_last_complete_page() {
+    // 23 pages: the log (16 slots per half) compacts once during the transfer.
+    let img = image(6000);
+    let id = wire::image_id(&digest(&img));
+    let (_, layout) = setup(6000);
+    let mut k = 0;
+    loop {
+        for tear in [Tear::None, Tear::Half, Tear::Full] {
+            let (mut flash, _) = setup(6000);
+            let start = flash.ops();
+            flash.schedule_cut(PowerCut {
+                at_op: start + k,
+                tear,
+            });
+            let mut u = Updater::open(flash, layout, UpdaterConfig::new()).unwrap();
+            let mut at = 0;
+            let mut kept = None;
+            while at < img.len() {
+                let end = (at + 300).min(img.len());
+                let before = u.next_offset();
+                if u.handle(&write(id, at as u32, &img[at..end])).is_err() {
+                    kept = Some(before / 256 * 256);
+                    break;
+                }
+                at = end;
+            }
+            let Some(kept) = kept else {
+                // The cut lies beyond the transfer: every point was covered.
+                assert!(k > 40, "too few operations: {k}");
+                return;
+            };
+            let mut flash = u.into_flash();
+            flash.power_on();
+            let u = Updater::open(flash, layout, UpdaterConfig::new()).unwrap();
+            let t = u.status(b"v").target;
+            if kept > 0 {
+                let t = t.unwrap_or_else(|| panic!("cut at op {k} ({tear:?}) lost the transfer"));
+                assert_eq!(t.image_id, id);
+                assert!(
+                    t.next_offset >= kept,
+                    "cut at op {k} ({tear:?}): resumed at {} < {kept}",
+                    t.next_offset
+                );
+            }
+            // Whatever was kept is correct: finishing from there yields the image.
+            let mut u = u;
+            let from = u.next_offset() as usize;
+            send_all(&mut u, id, &img, 300, from);
+            assert_eq!(
+                u.handle(&swap(&img)).unwrap(),
+                Action::Reset,
+                "cut at op {k} ({tear:?})"
+            );
+        }
+        k += 1;
+    }
 }
 
 #[test]

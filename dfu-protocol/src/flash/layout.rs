@@ -40,7 +40,8 @@ impl Region {
 /// - `boot_state`: two copies of the bootloader state record and their
 ///   progress marks; an even number of erase pages.
 /// - `progress`: the updater's resume log (image id, next offset); at least
-///   one erase page.
+///   one erase page, two or more to keep the resume point across the log's
+///   own compaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Layout {
     /// Running image bank.

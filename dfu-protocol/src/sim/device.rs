@@ -89,15 +89,16 @@ impl<const W: usize, const E: usize> core::fmt::Debug for SimDevice<W, E> {
 }
 
 /// A layout for images up to `max_image` bytes on a flash with `E`-byte
-/// pages and `W`-byte write units: boot state, progress log, active bank,
-/// update bank, in that order from offset 0.
+/// pages and `W`-byte write units: boot state, progress log (two pages),
+/// active bank, update bank, in that order from offset 0.
 pub fn layout_for<const W: usize, const E: usize>(max_image: u32) -> Layout {
     let e = E as u32;
     let pages = max_image.div_ceil(e).max(1);
     let marks = (2 * pages).max(16);
     let copy_pages = (128 + marks * W as u32).div_ceil(e);
     let boot_state = Region::new(0, 2 * copy_pages * e);
-    let progress = Region::new(boot_state.end(), e);
+    // Two pages, so the resume log survives its own compaction.
+    let progress = Region::new(boot_state.end(), 2 * e);
     let active = Region::new(progress.end(), pages * e);
     let update = Region::new(active.end(), (pages + 1) * e);
     Layout {
