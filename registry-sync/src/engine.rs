@@ -39,6 +39,7 @@ pub struct EngineConfig {
     event_memory: usize,
     job_threshold: usize,
     job_poll: RetryPolicy,
+    compact_journal: bool,
 }
 
 impl Default for EngineConfig {
@@ -59,6 +60,7 @@ impl Default for EngineConfig {
                 Duration::from_secs(60),
                 Duration::from_secs(4 * 3600),
             ),
+            compact_journal: true,
         }
     }
 }
@@ -125,6 +127,14 @@ impl EngineConfig {
     /// 60 s, at most 240 polls, 4 hours).
     pub fn job_poll(&mut self, policy: RetryPolicy) -> &mut Self {
         self.job_poll = policy;
+        self
+    }
+
+    /// Whether [`Engine::sync_once`] first drops the journal records of runs
+    /// completed before it (default true), which bounds the journal to about
+    /// one sync's worth. Turn it off to keep the whole history for audits.
+    pub fn compact_journal(&mut self, yes: bool) -> &mut Self {
+        self.compact_journal = yes;
         self
     }
 
@@ -444,8 +454,9 @@ impl Engine {
         }
     }
 
-    /// One full sync: resume unfinished work, snapshot both sides, plan,
-    /// journal the plan, apply it.
+    /// One full sync: drop completed runs from the journal (see
+    /// [`EngineConfig::compact_journal`]), resume unfinished work, snapshot
+    /// both sides, plan, journal the plan, apply it.
     pub async fn sync_once(&self) -> Result<RunReport> {
         let span = tracing::info_span!(
             "sync",
@@ -453,6 +464,9 @@ impl Engine {
             replica = self.inner.replica.name()
         );
         async {
+            if self.inner.config.compact_journal {
+                self.inner.journal.compact().await?;
+            }
             let mut report = self.resume().await?;
             let plan = self.plan().await?;
             for d in plan.deferred() {

@@ -43,7 +43,11 @@ fn config(route: Route) -> EngineConfig {
         Duration::from_secs(1),
     );
     let mut cfg = EngineConfig::new();
-    cfg.retry(quick).job_poll(quick).concurrency(3);
+    // Keep the whole history: the audit below covers the killed run too.
+    cfg.retry(quick)
+        .job_poll(quick)
+        .concurrency(3)
+        .compact_journal(false);
     match route {
         Route::Single => cfg.bulk_threshold(usize::MAX).job_threshold(usize::MAX),
         Route::Bulk => cfg.bulk_threshold(4).job_threshold(usize::MAX),

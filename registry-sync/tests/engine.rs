@@ -777,3 +777,27 @@ async fn malformed_job_results_are_recorded_and_recovered() {
     assert_eq!(d.replica.mutations().len(), report.already_applied);
     assert!(converged(&d, p));
 }
+
+#[tokio::test]
+async fn journal_is_compacted_between_syncs() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal =
+        Arc::new(registry_sync::journal::FileJournal::open(dir.path().join("j")).unwrap());
+    let d = drift(40);
+    let e = engine(&d, policy(), journal.clone(), EngineConfig::new());
+    e.sync_once().await.unwrap();
+    let first = registry_sync::journal::JournalStore::load(&*journal)
+        .await
+        .unwrap();
+    assert!(audit(&first).is_exactly_once() && audit(&first).planned > 0);
+    for round in 0..3 {
+        d.master.seed([DeviceRecord::new(format!("extra-{round}"))]);
+        let r = e.sync_once().await.unwrap();
+        assert_eq!(r.created, 1);
+        let now = registry_sync::journal::JournalStore::load(&*journal)
+            .await
+            .unwrap();
+        // Only this sync's run is left: RunStarted, Planned, Applied, RunCompleted.
+        assert_eq!(now.len(), 4, "round {round}");
+    }
+}
