@@ -35,6 +35,7 @@ pub struct EngineConfig {
     retry: RetryPolicy,
     twin_wait: RetryPolicy,
     rate_limit: Option<RateLimit>,
+    master_rate_limit: Option<RateLimit>,
     full_sync_interval: Duration,
     event_memory: usize,
     job_threshold: usize,
@@ -51,6 +52,7 @@ impl Default for EngineConfig {
             retry: RetryPolicy::default(),
             twin_wait: RetryPolicy::twin_check(),
             rate_limit: None,
+            master_rate_limit: None,
             full_sync_interval: Duration::from_secs(3600),
             event_memory: 100_000,
             job_threshold: 5000,
@@ -107,6 +109,14 @@ impl EngineConfig {
     /// [`RateLimit::iot_hub_identity`].
     pub fn rate_limit(&mut self, limit: Option<RateLimit>) -> &mut Self {
         self.rate_limit = limit;
+        self
+    }
+
+    /// Rate limit on calls to the master (default none): listing and reading
+    /// devices there count against its budget too, e.g. when an IoT Hub is
+    /// the master.
+    pub fn master_rate_limit(&mut self, limit: Option<RateLimit>) -> &mut Self {
+        self.master_rate_limit = limit;
         self
     }
 
@@ -196,6 +206,12 @@ impl RunReport {
     }
 }
 
+#[derive(Clone, Copy)]
+enum Side {
+    Master,
+    Replica,
+}
+
 enum Tally {
     Done(Operation),
     AlreadyApplied,
@@ -216,6 +232,7 @@ struct Inner {
     journal: Arc<dyn JournalStore>,
     config: EngineConfig,
     limiter: Option<Mutex<TokenBucket>>,
+    master_limiter: Option<Mutex<TokenBucket>>,
     outcomes: broadcast::Sender<Outcome>,
     counters: AtomicCounters,
     filter: Mutex<EventFilter>,
@@ -253,9 +270,9 @@ impl Engine {
         config: EngineConfig,
     ) -> Self {
         let now = Instant::now().into_std();
-        let limiter = config
-            .rate_limit
-            .map(|l| Mutex::new(TokenBucket::new(l, now)));
+        let bucket = |l: RateLimit| Mutex::new(TokenBucket::new(l, now));
+        let limiter = config.rate_limit.map(bucket);
+        let master_limiter = config.master_rate_limit.map(bucket);
         let (outcomes, _) = broadcast::channel(4096);
         let filter = Mutex::new(EventFilter::new(config.event_memory));
         Self {
@@ -266,6 +283,7 @@ impl Engine {
                 journal,
                 config,
                 limiter,
+                master_limiter,
                 outcomes,
                 counters: AtomicCounters::default(),
                 filter,
@@ -305,8 +323,13 @@ impl Engine {
         let _ = self.inner.outcomes.send(outcome);
     }
 
+    /// Waits for `cost` tokens of the replica's budget.
     async fn acquire(&self, cost: u32) {
-        let Some(bucket) = &self.inner.limiter else {
+        Self::take(&self.inner.limiter, cost).await;
+    }
+
+    async fn take(limiter: &Option<Mutex<TokenBucket>>, cost: u32) {
+        let Some(bucket) = limiter else {
             return;
         };
         loop {
@@ -365,11 +388,8 @@ impl Engine {
     /// Reads every device of `registry`, page by page. A page that fails
     /// transiently is retried from the same cursor (the pages before it are
     /// kept); reads of the replica go through the rate limit.
-    async fn snapshot_of(
-        &self,
-        registry: &dyn ExternalRegistry,
-        limited: bool,
-    ) -> Result<Snapshot> {
+    async fn snapshot_of(&self, side: Side) -> Result<Snapshot> {
+        let (registry, limiter) = self.side(side);
         let limit = self
             .inner
             .config
@@ -382,9 +402,7 @@ impl Engine {
             let started = Instant::now();
             let mut attempts = 0u32;
             let page = loop {
-                if limited {
-                    self.acquire(1).await;
-                }
+                Self::take(limiter, 1).await;
                 attempts += 1;
                 match registry.list(cursor.as_ref(), limit).await {
                     Ok(page) => break page,
@@ -426,9 +444,9 @@ impl Engine {
 
     /// Plans `replica` against `master` from fresh snapshots, without writing.
     pub async fn plan(&self) -> Result<Plan> {
-        let master = self.snapshot_of(&*self.inner.master, false).await;
+        let master = self.snapshot_of(Side::Master).await;
         let master = master.inspect_err(|e| self.bad_page(e))?;
-        let replica = self.snapshot_of(&*self.inner.replica, true).await;
+        let replica = self.snapshot_of(Side::Replica).await;
         let replica = replica.inspect_err(|e| self.bad_page(e))?;
         self.inner.planner.plan(&master, &replica).map_err(|e| {
             let PlanError::MassDelete {
@@ -554,12 +572,12 @@ impl Engine {
             }
             _ => ops,
         };
-        let results: Vec<Result<Tally>> = stream::iter(single)
+        let mut results = stream::iter(single)
             .map(|(op, operation)| self.apply_single(run, op, operation))
-            .buffer_unordered(self.inner.config.concurrency)
-            .collect()
-            .await;
-        for r in results {
+            .buffer_unordered(self.inner.config.concurrency);
+        // A journal failure stops the run at once: dropping the stream
+        // cancels the operations in flight, which the next resume finishes.
+        while let Some(r) = results.next().await {
             report.tally(r?);
         }
         Ok(report)
@@ -974,14 +992,19 @@ impl Engine {
         Ok(leftovers)
     }
 
-    async fn get_with_retry(
-        &self,
-        registry: &dyn ExternalRegistry,
-        id: &DeviceId,
-    ) -> Result<Option<DeviceRecord>> {
+    fn side(&self, side: Side) -> (&dyn ExternalRegistry, &Option<Mutex<TokenBucket>>) {
+        match side {
+            Side::Master => (&*self.inner.master, &self.inner.master_limiter),
+            Side::Replica => (&*self.inner.replica, &self.inner.limiter),
+        }
+    }
+
+    async fn get_with_retry(&self, side: Side, id: &DeviceId) -> Result<Option<DeviceRecord>> {
+        let (registry, limiter) = self.side(side);
         let started = Instant::now();
         let mut attempts = 0;
         loop {
+            Self::take(limiter, 1).await;
             attempts += 1;
             match registry.get(id).await {
                 Ok(r) => return Ok(r),
@@ -1011,7 +1034,7 @@ impl Engine {
         let completeness = self.inner.planner.policy().get_completeness();
         let mut attempt = 0u32;
         loop {
-            let Some(device) = self.get_with_retry(&*self.inner.master, id).await? else {
+            let Some(device) = self.get_with_retry(Side::Master, id).await? else {
                 return Ok(None);
             };
             let missing = completeness.missing(&device);
@@ -1067,10 +1090,7 @@ impl Engine {
                 .policy()
                 .get_scope()
                 .replica_id(&event.device);
-            self.acquire(1).await;
-            let replica = self
-                .get_with_retry(&*self.inner.replica, &replica_id)
-                .await?;
+            let replica = self.get_with_retry(Side::Replica, &replica_id).await?;
             let plan = self
                 .inner
                 .planner

@@ -602,6 +602,61 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn list_stream_yields_every_device_in_order() {
+        use futures_util::StreamExt;
+        let r = std::sync::Arc::new(MemoryRegistry::with_capabilities(
+            "m",
+            Capabilities::new().with_max_page_size(3),
+        ));
+        r.seed((0..10).map(|i| DeviceRecord::new(format!("d{i}"))));
+        let ids: Vec<String> = crate::registry::list_stream(r.clone(), 3)
+            .map(|d| d.unwrap().id.to_string())
+            .collect()
+            .await;
+        assert_eq!(ids, (0..10).map(|i| format!("d{i}")).collect::<Vec<_>>());
+        r.set_offline(true);
+        let first = crate::registry::list_stream(r, 3).next().await.unwrap();
+        assert!(first.unwrap_err().is_retryable());
+    }
+
+    #[tokio::test]
+    async fn import_jobs_run_then_complete() {
+        let r = MemoryRegistry::new("m");
+        r.set_job_polls(1);
+        let ops = [
+            Operation::Create {
+                device: DeviceRecord::new("a"),
+            },
+            Operation::Delete {
+                id: DeviceId::new("zz"),
+                precondition: Precondition::Any,
+            },
+        ];
+        let job = r.start_import_job(&ops).await.unwrap();
+        assert_eq!(
+            r.job_status(&job).await.unwrap(),
+            JobStatus::Running { progress: None }
+        );
+        assert!(r.is_empty(), "nothing applied before the job completes");
+        let done = r.job_status(&job).await.unwrap();
+        assert_eq!(
+            done,
+            JobStatus::Completed {
+                failures: vec![JobItemFailure::new(1, ErrorKind::NotFound)]
+            }
+        );
+        assert_eq!(r.job_status(&job).await.unwrap(), done);
+        assert_eq!(r.len(), 1);
+        r.fail_next_job("boom");
+        let job = r.start_import_job(&ops).await.unwrap();
+        r.job_status(&job).await.unwrap();
+        assert!(matches!(
+            r.job_status(&job).await.unwrap(),
+            JobStatus::Failed { .. }
+        ));
+    }
+
+    #[tokio::test]
     async fn faults_are_deterministic_and_change_nothing() {
         let r = MemoryRegistry::new("m");
         r.fail_next(Fault::Throttle(Some(Duration::from_secs(1))), 1);

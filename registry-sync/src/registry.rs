@@ -5,7 +5,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::operation::{Operation, Precondition};
 use crate::snapshot::Snapshot;
 use async_trait::async_trait;
-use futures_util::stream::{self, Stream};
+use futures_util::StreamExt;
+use futures_util::stream::{self, BoxStream};
 use std::fmt::Debug;
 use std::sync::Arc;
 
@@ -274,11 +275,12 @@ pub async fn fetch_snapshot(registry: &dyn ExternalRegistry, page_size: usize) -
     Snapshot::from_records(all)
 }
 
-/// Streams every device of `registry`, fetching pages lazily.
+/// Streams every device of `registry`, fetching pages lazily; an error ends
+/// the stream after being yielded.
 pub fn list_stream(
     registry: Arc<dyn ExternalRegistry>,
     page_size: usize,
-) -> impl Stream<Item = Result<DeviceRecord>> + Send {
+) -> BoxStream<'static, Result<DeviceRecord>> {
     enum State {
         Start,
         Next(PageToken),
@@ -303,5 +305,5 @@ pub fn list_stream(
             }
         }
     });
-    futures_util::StreamExt::flatten(pages)
+    pages.flatten().boxed()
 }

@@ -801,3 +801,30 @@ async fn journal_is_compacted_between_syncs() {
         assert_eq!(now.len(), 4, "round {round}");
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn master_reads_respect_the_master_budget() {
+    let d = drift(0);
+    d.master
+        .seed((0..2000).map(|i| DeviceRecord::new(format!("m{i:05}"))));
+    let limit = RateLimit::per_minute(60);
+    let mut cfg = EngineConfig::new();
+    cfg.page_size(100)
+        .master_rate_limit(Some(limit))
+        .bulk_threshold(usize::MAX)
+        .job_threshold(usize::MAX);
+    let mut p = policy();
+    p.guard(MassDeleteGuard::new(1.0, 0));
+    let e = engine(&d, p, Arc::new(MemoryJournal::new()), cfg);
+    d.master.throttle_above(Some(limit));
+    let started = tokio::time::Instant::now();
+    let plan = e.plan().await.unwrap();
+    assert_eq!(plan.operations().len(), 2000);
+    // 20 pages at one call per second, without a single 429.
+    assert_eq!(d.master.throttled_calls(), 0);
+    assert!(
+        started.elapsed() >= Duration::from_secs(19),
+        "{:?}",
+        started.elapsed()
+    );
+}
