@@ -23,6 +23,7 @@ const LIMITS: SectionLimits = SectionLimits {
     iothub_key_chars: false,
     max_string_bytes: None,
     iothub_integer_range: false,
+    measure_json: true,
 };
 
 fn check_sections(

@@ -30,6 +30,7 @@ pub const IOTHUB_LIMITS: SectionLimits = SectionLimits {
     iothub_key_chars: true,
     max_string_bytes: Some(MAX_STRING_BYTES),
     iothub_integer_range: true,
+    measure_json: false,
 };
 
 /// Checks one section (tags, desired or reported) and its size limit.

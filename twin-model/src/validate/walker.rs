@@ -17,6 +17,9 @@ pub struct SectionLimits {
     pub max_string_bytes: Option<usize>,
     /// Enforce IoT Hub's integer range.
     pub iothub_integer_range: bool,
+    /// Also measure the compact JSON length ([`SectionReport::json_size`],
+    /// what AWS counts); IoT Hub checks skip it.
+    pub measure_json: bool,
 }
 
 /// Sizes measured by a walk.
@@ -25,7 +28,8 @@ pub struct SectionReport {
     /// Size as IoT Hub counts it: keys and strings in UTF-8 bytes without
     /// control characters, numbers 8, booleans 4, `null` 0.
     pub iothub_size: usize,
-    /// Length of the compact JSON text (what AWS counts).
+    /// Length of the compact JSON text (what AWS counts); 0 unless
+    /// [`SectionLimits::measure_json`].
     pub json_size: usize,
 }
 
@@ -64,6 +68,10 @@ fn is_control(c: char) -> bool {
 
 /// IoT Hub size of a key or string: UTF-8 bytes, control characters free.
 pub(crate) fn counted_len(s: &str) -> usize {
+    if s.is_ascii() {
+        // Fast path: one byte per character.
+        return s.bytes().filter(|b| !b.is_ascii_control()).count();
+    }
     s.chars()
         .filter(|c| !is_control(*c))
         .map(char::len_utf8)
@@ -80,6 +88,24 @@ fn json_string_len(s: &str) -> usize {
             c => c.len_utf8(),
         })
         .sum::<usize>()
+}
+
+fn digits(mut n: u64) -> usize {
+    let mut d = 1;
+    while n >= 10 {
+        n /= 10;
+        d += 1;
+    }
+    d
+}
+
+/// Length of a number's JSON text; integers without allocating.
+fn number_text_len(n: &serde_json::Number) -> usize {
+    match (n.as_u64(), n.as_i64()) {
+        (Some(u), _) => digits(u),
+        (None, Some(i)) => 1 + digits(i.unsigned_abs()),
+        _ => n.to_string().len(),
+    }
 }
 
 fn container_len(v: &Value) -> usize {
@@ -113,7 +139,9 @@ pub(crate) fn walk_section(
         path.push(seg);
         if let Seg::Key(k) = seg {
             report.iothub_size += counted_len(k);
-            report.json_size += json_string_len(k) + 1;
+            if limits.measure_json {
+                report.json_size += json_string_len(k) + 1;
+            }
             if let Some(max) = limits.max_key_bytes
                 && k.len() > max
             {
@@ -142,7 +170,9 @@ pub(crate) fn walk_section(
             }
             Value::Number(n) => {
                 report.iothub_size += 8;
-                report.json_size += n.to_string().len();
+                if limits.measure_json {
+                    report.json_size += number_text_len(n);
+                }
                 let out_of_range = match (n.as_i64(), n.as_u64()) {
                     (Some(i), _) => !(MIN_SAFE..=MAX_SAFE).contains(&i),
                     (None, Some(_)) => true,
@@ -154,7 +184,9 @@ pub(crate) fn walk_section(
             }
             Value::String(s) => {
                 report.iothub_size += counted_len(s);
-                report.json_size += json_string_len(s);
+                if limits.measure_json {
+                    report.json_size += json_string_len(s);
+                }
                 if let Some(max) = limits.max_string_bytes
                     && s.len() > max
                 {
@@ -197,6 +229,9 @@ pub(crate) fn walk_section(
             }
         }
     }
+    if !limits.measure_json {
+        report.json_size = 0;
+    }
     report
 }
 
@@ -209,7 +244,7 @@ pub fn json_size_compact(value: &Value) -> usize {
             Value::Null => 4,
             Value::Bool(true) => 4,
             Value::Bool(false) => 5,
-            Value::Number(n) => n.to_string().len(),
+            Value::Number(n) => number_text_len(n),
             Value::String(s) => json_string_len(s),
             Value::Array(a) => {
                 stack.extend(a.iter());
@@ -249,6 +284,12 @@ mod tests {
 
     proptest! {
         #[test]
+        fn counted_len_fast_path_agrees(s in "[\\x00-\\x7f]{0,20}|\\PC{0,10}[\\x00-\\x1f\\u{80}-\\u{9f}]{0,3}") {
+            let slow: usize = s.chars().filter(|c| !c.is_control()).map(char::len_utf8).sum();
+            prop_assert_eq!(counted_len(&s), slow);
+        }
+
+        #[test]
         fn json_size_matches_serde_json(v in value_strategy()) {
             prop_assert_eq!(json_size_compact(&v), serde_json::to_string(&v).unwrap().len());
         }
@@ -256,7 +297,7 @@ mod tests {
         #[test]
         fn walk_json_size_matches_serde_json(m in prop::collection::btree_map("[a-z]{1,4}", value_strategy(), 0..4)) {
             let map: Map<String, Value> = m.into_iter().collect();
-            let limits = SectionLimits { max_depth: 100, max_key_bytes: None, iothub_key_chars: false, max_string_bytes: None, iothub_integer_range: false };
+            let limits = SectionLimits { max_depth: 100, max_key_bytes: None, iothub_key_chars: false, max_string_bytes: None, iothub_integer_range: false, measure_json: true };
             let r = walk_section("", &map, &limits, &mut Vec::new());
             prop_assert_eq!(r.json_size, serde_json::to_string(&map).unwrap().len());
         }
@@ -271,6 +312,7 @@ mod tests {
             iothub_key_chars: true,
             max_string_bytes: Some(4096),
             iothub_integer_range: true,
+            measure_json: false,
         };
         let r = walk_section("tags", m.as_object().unwrap(), &limits, &mut Vec::new());
         // ab+cd (control char not counted) + n+8 + b+4 + o + x + 8 + yz
