@@ -131,11 +131,15 @@ impl<const W: usize, const E: usize> SimFlash<W, E> {
         &self.mem
     }
 
-    /// Writes bytes directly, bypassing NOR rules (factory programming in tests).
+    /// Writes bytes directly, bypassing NOR rules (factory programming in
+    /// tests); bytes beyond the capacity are dropped.
     pub fn factory_program(&mut self, offset: usize, data: &[u8]) {
+        if offset >= self.mem.len() {
+            return;
+        }
         let end = (offset + data.len()).min(self.mem.len());
-        if let Some(dst) = self.mem.get_mut(offset..end) {
-            dst.copy_from_slice(&data[..end - offset]);
+        if let (Some(dst), Some(src)) = (self.mem.get_mut(offset..end), data.get(..end - offset)) {
+            dst.copy_from_slice(src);
         }
         let first = offset / W;
         let last = end.div_ceil(W);
