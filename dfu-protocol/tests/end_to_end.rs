@@ -91,3 +91,59 @@ fn a_signed_image_installs_and_an_unsigned_one_is_refused() {
     assert_eq!(report.progress, Progress::UpToDate);
     assert_eq!(device.running_image().unwrap(), new);
 }
+
+#[test]
+fn one_session_serves_a_fleet_in_round_robin() {
+    use dfu_protocol::sim::DeviceEvent;
+    use dfu_protocol::wire;
+
+    let new = image(20_000, 9);
+    let session = Session::new(
+        Some(ServedImage::new(&new)),
+        *SessionConfig::new().max_chunk(1024),
+    );
+    let layout = layout_for::<4, 4096>(24_000);
+    let mut fleet: Vec<SimDevice<4, 4096>> = (0..5u8)
+        .map(|i| {
+            let cfg = *UpdaterConfig::new().max_chunk(256 + 512 * u32::from(i));
+            SimDevice::new(layout, &image(15_000 + usize::from(i) * 1000, i), cfg).unwrap()
+        })
+        .collect();
+    // Device 3 already runs the image; device 4 crashes on it.
+    fleet[3] = SimDevice::new(layout, &new, UpdaterConfig::new()).unwrap();
+    fleet[4].set_health_check(|_| false);
+    let mut done = [false; 5];
+    let mut up = [0u8; 512];
+    let mut down = vec![0u8; wire::MAX_FRAME_LEN];
+    let mut last = [Progress::NoImage; 5];
+    for _round in 0..500 {
+        for (i, dev) in fleet.iter_mut().enumerate() {
+            if done[i] {
+                continue;
+            }
+            // A gateway in front of the fleet tags each status with the device index.
+            let n = dev.status_frame(Some(i as u32), &mut up).unwrap();
+            let (status, _) = wire::decode(&up[..n]).unwrap();
+            let reply = session.respond_to_frame(&status);
+            assert_eq!(reply.frame.correlation_id, Some(i as u32));
+            last[i] = reply.progress;
+            let m = wire::encode(&reply.frame, &mut down).unwrap();
+            let event = dev.deliver(&down[..m]).unwrap();
+            let settled = matches!(
+                reply.progress,
+                Progress::UpToDate | Progress::RolledBack { .. }
+            );
+            done[i] =
+                settled && !matches!(event, DeviceEvent::Rebooted(_) | DeviceEvent::Crashed(_));
+        }
+        if done.iter().all(|d| *d) {
+            break;
+        }
+    }
+    assert!(done.iter().all(|d| *d), "{last:?}");
+    for dev in &fleet[..4] {
+        assert_eq!(dev.running_image().unwrap(), new);
+    }
+    assert!(matches!(last[4], Progress::RolledBack { attempts: 3, .. }));
+    assert_eq!(fleet[4].running_image().unwrap(), image(19_000, 4));
+}
