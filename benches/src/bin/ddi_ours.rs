@@ -66,6 +66,10 @@ enum Command {
         /// work as a client without conditional polling).
         #[arg(long)]
         unconditional: bool,
+        /// Idle connections the pool keeps (default: `--concurrency`, so
+        /// every in-flight poll finds a warm connection next time).
+        #[arg(long)]
+        pool_idle: Option<usize>,
     },
 }
 
@@ -84,7 +88,17 @@ async fn main() -> ExitCode {
             concurrency,
             rounds,
             unconditional,
-        } => poll(&args, prefix, *count, *concurrency, *rounds, *unconditional).await,
+            pool_idle,
+        } => {
+            let shape = PollShape {
+                count: *count,
+                concurrency: (*concurrency).max(1),
+                rounds: *rounds,
+                unconditional: *unconditional,
+                pool_idle: pool_idle.unwrap_or(*concurrency),
+            };
+            poll(&args, prefix, shape).await
+        }
     };
     match result {
         Ok(line) => {
@@ -147,22 +161,31 @@ async fn download(
     ))
 }
 
-async fn poll(
-    args: &Args,
-    prefix: &str,
+/// What `poll` does.
+#[derive(Debug, Clone, Copy)]
+struct PollShape {
     count: usize,
     concurrency: usize,
     rounds: usize,
     unconditional: bool,
-) -> Result<String, BoxError> {
-    let concurrency = concurrency.max(1);
+    pool_idle: usize,
+}
+
+async fn poll(args: &Args, prefix: &str, shape: PollShape) -> Result<String, BoxError> {
+    let PollShape {
+        count,
+        concurrency,
+        rounds,
+        unconditional,
+        pool_idle,
+    } = shape;
     let setup = Instant::now();
     let client = Client::builder(&args.server, &args.tenant)
         .auth(Auth::GatewayToken(args.token.clone()))
         .no_proxy()
-        // keep one idle connection per in-flight poll instead of closing the
-        // surplus over the default 32 after every burst
-        .pool_idle_per_host(concurrency)
+        // by default one idle connection per in-flight poll, instead of
+        // closing the surplus over the client's default of 32 after each burst
+        .pool_idle_per_host(pool_idle)
         .build()?;
     let controllers = (0..count)
         .map(|i| client.controller(&format!("{prefix}{i}")))
