@@ -65,7 +65,7 @@
 //! | feature | default | what it adds |
 //! | --- | --- | --- |
 //! | `mqtt` | yes | the [`mqtt`] module: rumqttc 0.25 (without its default TLS) and tokio |
-//! | `mqtt-tls` | no | rumqttc's rustls support; TLS settings are not wired into [`mqtt::MqttSettings`] yet |
+//! | `mqtt-tls` | no | TLS through rumqttc's rustls: a `tls` field on [`mqtt::MqttSettings`] and TLS schemes in [`mqtt::MqttSettings::from_broker_url`] |
 //!
 //! Without `mqtt` the crate is the models and the sans-IO cores only.
 //!

@@ -141,6 +141,14 @@ impl Connection {
         if let Some((u, p)) = &settings.credentials {
             opts.set_credentials(u.clone(), p.clone());
         }
+        #[cfg(feature = "mqtt-tls")]
+        if let Some(tls) = &settings.tls {
+            opts.set_transport(rumqttc::Transport::tls(
+                tls.ca_pem.clone(),
+                tls.client_auth.clone(),
+                None,
+            ));
+        }
         let (client, mut eventloop) = AsyncClient::new(opts, 1024);
         let mut net = NetworkOptions::new();
         net.set_tcp_nodelay(settings.tcp_nodelay);

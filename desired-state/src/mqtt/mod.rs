@@ -19,4 +19,6 @@ mod settings;
 pub use agent_service::AgentHandle;
 pub use connection::{Connection, ConnectionEvent, MqttClient, Publisher};
 pub use manager_service::{CloudMode, ManagerEvent, ManagerHandle};
-pub use settings::MqttSettings;
+#[cfg(feature = "mqtt-tls")]
+pub use settings::TlsSettings;
+pub use settings::{MqttSettings, SettingsError};

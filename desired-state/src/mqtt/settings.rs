@@ -26,6 +26,46 @@ pub struct MqttSettings {
     pub credentials: Option<(String, String)>,
     /// Largest packet accepted or sent. Default 64 MiB.
     pub max_packet_size: usize,
+    /// TLS (feature `mqtt-tls`): CA certificate and optional client
+    /// certificate and key, all PEM. Default none (plain TCP).
+    #[cfg(feature = "mqtt-tls")]
+    pub tls: Option<TlsSettings>,
+}
+
+/// TLS material, PEM-encoded (feature `mqtt-tls`).
+#[cfg(feature = "mqtt-tls")]
+#[derive(Clone, PartialEq, Eq)]
+pub struct TlsSettings {
+    /// CA certificate(s) the broker certificate must chain to.
+    pub ca_pem: Vec<u8>,
+    /// Client certificate and private key, for brokers that want them.
+    pub client_auth: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+#[cfg(feature = "mqtt-tls")]
+impl std::fmt::Debug for TlsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Key material never goes into logs.
+        f.debug_struct("TlsSettings")
+            .field("ca_pem_bytes", &self.ca_pem.len())
+            .field("client_auth", &self.client_auth.is_some())
+            .finish()
+    }
+}
+
+/// A broker URL that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SettingsError {
+    /// Not `scheme://host[:port]`.
+    #[error("broker url {0:?} is not scheme://host[:port]")]
+    Malformed(String),
+    /// A scheme this binding does not speak.
+    #[error("broker url scheme {0:?} is not supported")]
+    UnsupportedScheme(String),
+    /// A TLS scheme without the `mqtt-tls` feature.
+    #[error("broker url needs TLS, which needs the mqtt-tls feature")]
+    TlsUnavailable,
 }
 
 impl Default for MqttSettings {
@@ -40,6 +80,8 @@ impl Default for MqttSettings {
             reconnect_max: Duration::from_secs(5),
             credentials: None,
             max_packet_size: 64 << 20,
+            #[cfg(feature = "mqtt-tls")]
+            tls: None,
         }
     }
 }
@@ -52,6 +94,35 @@ impl MqttSettings {
             port,
             ..Self::default()
         }
+    }
+
+    /// Settings from a broker URL as Kanto's config files write it:
+    /// `tcp://localhost:1883` (also `mqtt://`); the TLS schemes `ssl`, `tls`,
+    /// `mqtts`, `mqtt+ssl` and `tcps` (port 8883 by default) need the
+    /// `mqtt-tls` feature, and then the `tls` field must be filled in.
+    pub fn from_broker_url(url: &str) -> Result<Self, SettingsError> {
+        let malformed = || SettingsError::Malformed(url.to_owned());
+        let (scheme, rest) = url.split_once("://").ok_or_else(malformed)?;
+        let tls = match scheme.to_ascii_lowercase().as_str() {
+            "tcp" | "mqtt" => false,
+            "ssl" | "tls" | "mqtts" | "mqtt+ssl" | "tcps" => true,
+            other => return Err(SettingsError::UnsupportedScheme(other.to_owned())),
+        };
+        if tls && !cfg!(feature = "mqtt-tls") {
+            return Err(SettingsError::TlsUnavailable);
+        }
+        let authority = rest.split('/').next().unwrap_or(rest);
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) => (h, p.parse::<u16>().map_err(|_| malformed())?),
+            None => (authority, if tls { 8883 } else { 1883 }),
+        };
+        if host.is_empty() {
+            return Err(malformed());
+        }
+        Ok(Self::new(
+            host.trim_start_matches('[').trim_end_matches(']'),
+            port,
+        ))
     }
 }
 
@@ -75,6 +146,36 @@ impl std::fmt::Debug for MqttSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn broker_urls_as_kanto_writes_them() {
+        let s = MqttSettings::from_broker_url("tcp://localhost:1883").unwrap();
+        assert_eq!((s.host.as_str(), s.port), ("localhost", 1883));
+        assert_eq!(
+            MqttSettings::from_broker_url("mqtt://10.0.0.1")
+                .unwrap()
+                .port,
+            1883
+        );
+        assert!(matches!(
+            MqttSettings::from_broker_url("www"),
+            Err(SettingsError::Malformed(_))
+        ));
+        assert!(matches!(
+            MqttSettings::from_broker_url("ws://h:1"),
+            Err(SettingsError::UnsupportedScheme(_))
+        ));
+        assert!(matches!(
+            MqttSettings::from_broker_url("tcp://:1"),
+            Err(SettingsError::Malformed(_))
+        ));
+        let tls = MqttSettings::from_broker_url("ssl://broker");
+        if cfg!(feature = "mqtt-tls") {
+            assert_eq!(tls.unwrap().port, 8883);
+        } else {
+            assert_eq!(tls, Err(SettingsError::TlsUnavailable));
+        }
+    }
 
     #[test]
     fn debug_hides_the_password() {
