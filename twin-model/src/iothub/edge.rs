@@ -127,12 +127,6 @@ pub struct RegistryCredential {
     pub address: String,
 }
 
-impl Default for Secret {
-    fn default() -> Self {
-        Self::new("")
-    }
-}
-
 /// `runtime.settings`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
