@@ -413,3 +413,37 @@ async fn repeated_messages_are_answered_with_the_last_feedback_not_rerun() {
     assert!(matches!(out[0], AgentOutput::CurrentState(_)));
     assert_eq!(statuses(&out), [Status::Identified]);
 }
+
+#[tokio::test]
+async fn per_baseline_commands_are_not_mistaken_for_repeats() {
+    let t = Topics::for_domain("apps");
+    let mut rt = runtime("apps", NoopAgent::new("apps"));
+    rt.handle(
+        &t.desired_state,
+        &Envelope::new("b", 1, desired("apps", 2)).to_vec(),
+        &mut Vec::new(),
+    )
+    .await;
+    for baseline in ["apps:c0", "apps:c1"] {
+        let cmd = Command {
+            command: Some(CommandKind::Download),
+            baseline: baseline.into(),
+        };
+        let mut out = Vec::new();
+        rt.handle(&t.command, &Envelope::new("b", 2, cmd).to_vec(), &mut out)
+            .await;
+        assert_eq!(
+            statuses(&out),
+            [Status::Downloading, Status::DownloadSuccess],
+            "{baseline}"
+        );
+    }
+    let cmd = Command {
+        command: Some(CommandKind::Download),
+        baseline: "apps:c1".into(),
+    };
+    let mut out = Vec::new();
+    rt.handle(&t.command, &Envelope::new("b", 3, cmd).to_vec(), &mut out)
+        .await;
+    assert_eq!(statuses(&out), [Status::DownloadSuccess], "a true repeat");
+}

@@ -381,3 +381,59 @@ async fn things_mode_applies_over_the_ditto_feature() {
     apps.stop().await;
     m.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_without_a_cloud_and_follow_the_events() {
+    let Some(b) = broker() else { return };
+    let settings = MqttSettings::new("127.0.0.1", b.port());
+    let mut m = ManagerHandle::spawn(&settings, manager_config(&["fw", "apps"]), CloudMode::Plain);
+    let fw = AgentHandle::spawn(&settings, "fw", NoopAgent::new("fw"));
+    let apps = AgentHandle::spawn(&settings, "apps", NoopAgent::new("apps"));
+    // The first merged current state (both agents answered) means all are connected.
+    tokio::time::timeout(LIMIT, async {
+        loop {
+            if let Some(desired_state::mqtt::ManagerEvent::Cloud(
+                desired_state::manager::CloudMessage::CurrentState(e),
+            )) = m.next_event().await
+            {
+                let inv = e.payload.unwrap_or_default();
+                if ["fw", "apps"].iter().all(|d| {
+                    inv.software_nodes
+                        .iter()
+                        .any(|n| n.parameters.get("domain") == Some(d))
+                }) {
+                    return;
+                }
+            }
+        }
+    })
+    .await
+    .unwrap();
+    let ds = DesiredState {
+        baselines: vec![],
+        domains: vec![
+            Domain::new("fw", vec![Component::new("image", "2.0")]),
+            Domain::new("apps", vec![Component::new("web", "1.1")]),
+        ],
+    };
+    m.apply(Envelope::new("ddi-42", 1, ds));
+    let status = tokio::time::timeout(LIMIT, async {
+        loop {
+            if let Some(desired_state::mqtt::ManagerEvent::Cloud(msg)) = m.next_event().await
+                && let Some(s) = msg.status()
+                && s.is_final()
+            {
+                return s.clone();
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, Status::Completed);
+    assert_eq!(
+        fw.stop().await.unwrap().agent().installed()[0].version,
+        "2.0"
+    );
+    apps.stop().await;
+    m.stop().await;
+}

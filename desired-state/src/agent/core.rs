@@ -91,7 +91,8 @@ struct AgentActivity {
     desired: DesiredState,
     actions: Vec<Action>,
     failed: bool,
-    done: Vec<CommandKind>,
+    /// Commands run so far, with their baseline (`*` written as empty).
+    done: Vec<(CommandKind, String)>,
     /// Status, message and time of the latest feedback; the actions are
     /// the current ones, so nothing big is copied per message.
     last: Option<(Status, String, i64)>,
@@ -212,12 +213,15 @@ impl AgentCore {
     fn repeat_for(
         &self,
         activity_id: &str,
-        command: Option<&CommandKind>,
+        command: Option<(&CommandKind, &str)>,
     ) -> Option<Envelope<Feedback>> {
         if let Some(a) = &self.activity
             && a.id == activity_id
         {
-            let seen = command.is_none_or(|c| a.done.contains(c));
+            let seen = command.is_none_or(|(c, b)| {
+                let b = whole_domain(b);
+                a.done.iter().any(|(dc, db)| dc == c && db == b)
+            });
             return if seen { self.last_feedback() } else { None };
         }
         self.finished
@@ -231,7 +235,10 @@ impl AgentCore {
             Ok(env) => env,
             Err(e) => return AgentStep::Ignore(AgentWarning::Undecodable(e)),
         };
-        let kind = env.payload.as_ref().and_then(|c| c.command.as_ref());
+        let kind = env
+            .payload
+            .as_ref()
+            .and_then(|c| Some((c.command.as_ref()?, c.baseline.as_str())));
         if let Some(repeat) = self.repeat_for(&env.activity_id, kind) {
             return AgentStep::Repeat(repeat);
         }
@@ -317,9 +324,9 @@ impl AgentCore {
 
     /// Records that `command` ran, so a repeated command is answered with
     /// the last feedback instead of running again.
-    pub fn mark_done(&mut self, command: CommandKind) {
+    pub fn mark_done(&mut self, command: CommandKind, baseline: &str) {
         if let Some(a) = self.activity.as_mut() {
-            a.done.push(command);
+            a.done.push((command, whole_domain(baseline).to_owned()));
         }
     }
 
@@ -405,6 +412,11 @@ impl AgentCore {
     ) -> Envelope<Inventory> {
         Envelope::new(activity_id, now, inventory)
     }
+}
+
+/// `*` and the empty baseline both mean the whole domain.
+fn whole_domain(baseline: &str) -> &str {
+    if baseline == "*" { "" } else { baseline }
 }
 
 fn is_failure(s: &ActionStatus) -> bool {

@@ -312,6 +312,7 @@ impl<A: DomainAgent> AgentRuntime<A> {
             self.core.set_all_actions(s, None);
         }
         self.feedback(sink, st.progress.clone(), "");
+        let done_baseline = baseline.clone();
         let mut ctx = PhaseContext {
             core: &mut self.core,
             sink,
@@ -344,7 +345,7 @@ impl<A: DomainAgent> AgentRuntime<A> {
                 self.feedback(sink, st.failure, &e.message);
             }
         }
-        self.core.mark_done(command.clone());
+        self.core.mark_done(command.clone(), &done_baseline);
         if command == CommandKind::Cleanup {
             let end = if self.core.has_failed() {
                 Status::Incomplete

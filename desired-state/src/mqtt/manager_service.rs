@@ -45,6 +45,10 @@ pub enum ManagerEvent {
     Warning(ManagerWarning),
 }
 
+/// Events kept for [`ManagerHandle::next_event`]; newer ones are dropped
+/// while the buffer is full (everything is published on MQTT anyway).
+const EVENT_BUFFER: usize = 256;
+
 #[derive(Debug)]
 enum Control {
     Apply(Envelope<DesiredState>),
@@ -55,7 +59,7 @@ enum Control {
 #[derive(Debug)]
 pub struct ManagerHandle {
     control: mpsc::UnboundedSender<Control>,
-    events: mpsc::UnboundedReceiver<ManagerEvent>,
+    events: mpsc::Receiver<ManagerEvent>,
     task: Option<JoinHandle<()>>,
 }
 
@@ -63,7 +67,7 @@ impl ManagerHandle {
     /// Starts a manager on the broker of `settings` (needs a tokio runtime).
     pub fn spawn(settings: &MqttSettings, config: ManagerConfig, mode: CloudMode) -> Self {
         let (control, control_rx) = mpsc::unbounded_channel();
-        let (events_tx, events) = mpsc::unbounded_channel();
+        let (events_tx, events) = mpsc::channel(EVENT_BUFFER);
         let task = tokio::spawn(run(settings.clone(), config, mode, control_rx, events_tx));
         Self {
             control,
@@ -78,7 +82,8 @@ impl ManagerHandle {
         let _ = self.control.send(Control::Apply(desired));
     }
 
-    /// The next event; `None` after the manager stopped.
+    /// The next event; `None` after the manager stopped. Up to 256 events
+    /// are buffered; when nobody reads them, newer ones are dropped.
     pub async fn next_event(&mut self) -> Option<ManagerEvent> {
         self.events.recv().await
     }
@@ -102,7 +107,7 @@ struct Service {
     manager: Manager,
     bridge: Option<ThingsBridge>,
     publisher: Publisher,
-    events: mpsc::UnboundedSender<ManagerEvent>,
+    events: mpsc::Sender<ManagerEvent>,
     domain: String,
 }
 
@@ -127,7 +132,7 @@ impl Service {
                 _ => None,
             };
             if let Some(e) = event {
-                let _ = self.events.send(e);
+                let _ = self.events.try_send(e);
             }
         }
     }
@@ -138,7 +143,7 @@ async fn run(
     config: ManagerConfig,
     mode: CloudMode,
     mut control: mpsc::UnboundedReceiver<Control>,
-    events: mpsc::UnboundedSender<ManagerEvent>,
+    events: mpsc::Sender<ManagerEvent>,
 ) {
     let manager = Manager::new(config);
     let mut subs = manager.subscriptions(mode == CloudMode::Plain);
@@ -184,10 +189,10 @@ async fn run(
                         if let Some(b) = &s.bridge {
                             s.publisher.publish(b.on_connect());
                         }
-                        let _ = s.events.send(ManagerEvent::Connected);
+                        let _ = s.events.try_send(ManagerEvent::Connected);
                     }
                     Some(ConnectionEvent::Disconnected(why)) => {
-                        let _ = s.events.send(ManagerEvent::Disconnected(why));
+                        let _ = s.events.try_send(ManagerEvent::Disconnected(why));
                     }
                     Some(ConnectionEvent::Message { topic, payload }) => {
                         let handled = match s.bridge.as_mut() {
