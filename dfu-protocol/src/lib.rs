@@ -79,6 +79,7 @@
 //! | `tokio-codec` | no | the `codec` module (tokio-util `Decoder`/`Encoder`); implies `std` |
 //! | `drogue` | no | the `drogue` module (packed CBOR of `embedded-update`) |
 //! | `smp` | no | the `smp` module (MCUmgr image upload) |
+//! | `fast-crc` | no | slice-by-16 CRC-32 for `Write` frames: about nine times faster, 16 KiB of tables instead of 1 KiB (hosts, servers, benchmarks) |
 //!
 //! Without features the crate is `no_std` and allocation-free; it builds for
 //! `thumbv7em-none-eabihf`.

@@ -20,7 +20,7 @@ use crate::wire::{BootOutcome, Digest};
 /// Bytes of one record, a multiple of every supported write size.
 pub(crate) const RECORD_LEN: u32 = 128;
 const MAGIC: [u8; 4] = *b"DFUS";
-const CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+static CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
 
 /// One image as the bootloader knows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

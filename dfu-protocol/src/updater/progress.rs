@@ -17,7 +17,7 @@ use crate::flash::layout_sizes::{erase_size, write_size};
 use crate::flash::{Layout, MAX_WRITE_SIZE, is_erased, program, read_exact};
 
 const MAGIC: u8 = b'P';
-const CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+static CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
 
 /// A resume point: pages below `next` of image `image_id` are complete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
