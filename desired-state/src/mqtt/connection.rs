@@ -22,8 +22,8 @@ pub enum ConnectionEvent {
     Message {
         /// Its topic.
         topic: String,
-        /// Its payload.
-        payload: Vec<u8>,
+        /// Its payload (shared with the receive buffer, not copied).
+        payload: bytes::Bytes,
     },
     /// The connection dropped; publications are buffered until it is back.
     Disconnected(String),
@@ -207,7 +207,7 @@ impl Connection {
                 Ok(Event::Incoming(Packet::Publish(p))) => {
                     let ev = ConnectionEvent::Message {
                         topic: p.topic,
-                        payload: p.payload.to_vec(),
+                        payload: p.payload,
                     };
                     if events.send(ev).is_err() {
                         self.publisher.stop();
@@ -300,7 +300,7 @@ impl MqttClient {
     }
 
     /// The next message, skipping connection events.
-    pub async fn next_message(&mut self) -> Option<(String, Vec<u8>)> {
+    pub async fn next_message(&mut self) -> Option<(String, bytes::Bytes)> {
         while let Some(e) = self.events.recv().await {
             if let ConnectionEvent::Message { topic, payload } = e {
                 return Some((topic, payload));
