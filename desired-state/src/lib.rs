@@ -48,6 +48,7 @@
 //! On MQTT the same takes two lines per role (needs a broker and a tokio runtime):
 //!
 //! ```no_run
+//! # #[cfg(feature = "mqtt")]
 //! # async fn demo() {
 //! use desired_state::agent::NoopAgent;
 //! use desired_state::manager::ManagerConfig;
