@@ -404,6 +404,29 @@ mod tests {
     }
 
     #[test]
+    fn single_device_plans_follow_the_scope() {
+        let p = planner(Policy::new(Scope::id_prefix("hub1.")));
+        let m = DeviceRecord::new("d").with_attribute("fw", "2");
+        let create = p.plan_device(Some(&m), None);
+        let ids: Vec<&str> = create
+            .operations()
+            .iter()
+            .map(|o| o.operation.device_id().as_str())
+            .collect();
+        assert_eq!(ids, ["hub1.d"]);
+        let stale = DeviceRecord::new("hub1.d").with_attribute("fw", "1");
+        let update = p.plan_device(Some(&m), Some(&stale));
+        assert!(
+            matches!(update.operations().first().map(|o| o.reason), Some(Reason::Differs(c)) if c.attributes)
+        );
+        let delete = p.plan_device(None, Some(&stale));
+        assert_eq!(delete.removals(), 1);
+        // A replica record outside the scope is never touched.
+        let foreign = DeviceRecord::new("hub2.d");
+        assert!(p.plan_device(None, Some(&foreign)).is_empty());
+    }
+
+    #[test]
     fn incomplete_devices_are_deferred() {
         let mut policy = Policy::new(Scope::tag("managedBy", "hub1"));
         let mut c = Completeness::new();

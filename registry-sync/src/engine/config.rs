@@ -98,7 +98,7 @@ impl EngineConfig {
         self
     }
 
-    /// Interval of the scheduled full sync in [`Engine::run`] (default 1 hour).
+    /// Interval of the scheduled full sync in [`Engine::run`](super::Engine::run) (default 1 hour).
     pub fn full_sync_interval(&mut self, every: Duration) -> &mut Self {
         self.full_sync_interval = every.max(Duration::from_millis(1));
         self
@@ -118,7 +118,7 @@ impl EngineConfig {
         self
     }
 
-    /// Whether [`Engine::sync_once`] first drops the journal records of runs
+    /// Whether [`Engine::sync_once`](super::Engine::sync_once) first drops the journal records of runs
     /// completed before it (default true), which bounds the journal to about
     /// one sync's worth. Turn it off to keep the whole history for audits.
     pub fn compact_journal(&mut self, yes: bool) -> &mut Self {

@@ -118,10 +118,10 @@ impl Engine {
     }
 
     /// Runs until `shutdown` resolves: a full sync at start and every
-    /// [`EngineConfig::full_sync_interval`], and every event from `events`.
+    /// [`EngineConfig::full_sync_interval`](super::EngineConfig::full_sync_interval), and every event from `events`.
     ///
     /// Events are handled in background tasks, at most
-    /// [`EngineConfig::concurrency`] at once, so a device waiting for its twin
+    /// [`EngineConfig::concurrency`](super::EngineConfig::concurrency) at once, so a device waiting for its twin
     /// does not hold up the others. Errors of single syncs and events are
     /// logged and do not stop the loop, except journal failures, which do
     /// (the engine cannot stay crash-safe without its journal). On shutdown,

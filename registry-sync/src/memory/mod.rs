@@ -1,7 +1,7 @@
 //! An in-memory registry with etags, soft delete, bulk calls, import jobs, a
 //! change feed and deterministic fault injection.
 
-use crate::change::{ChangeEvent, ChangeKind, EventOrder, EventSource};
+use crate::change::{ChangeEvent, ChangeKind, EventOrder};
 use crate::device::{DeviceId, DeviceRecord, DeviceStatus, Etag};
 use crate::error::{Error, ErrorKind, Result};
 use crate::operation::{Operation, Precondition};
@@ -14,62 +14,16 @@ use async_trait::async_trait;
 use std::collections::{BTreeMap, VecDeque};
 use std::ops::Bound;
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
 use tokio::sync::mpsc;
 
-/// A failure the in-memory registry can be told to produce.
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fault {
-    /// HTTP 429, with an optional retry-after hint.
-    Throttle(Option<Duration>),
-    /// HTTP 5xx.
-    Unavailable,
-    /// A timeout.
-    Timeout,
-}
+mod fault;
+mod feed;
+mod mutation;
 
-impl Fault {
-    fn error(self) -> Error {
-        match self {
-            Self::Throttle(after) => Error::throttled(after),
-            Self::Unavailable => Error::new(ErrorKind::Unavailable),
-            Self::Timeout => Error::new(ErrorKind::Timeout),
-        }
-    }
-}
-
-/// Which write changed the registry.
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum MutationKind {
-    /// A create.
-    Create,
-    /// An update.
-    Update,
-    /// A delete.
-    Delete,
-    /// A soft delete.
-    Disable,
-}
-
-/// One successful write, in the order it happened.
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Mutation {
-    /// The write.
-    pub kind: MutationKind,
-    /// The device.
-    pub id: DeviceId,
-}
-
-#[derive(Debug, Default)]
-struct Faults {
-    next: VecDeque<Fault>,
-    every: Option<(u64, Fault)>,
-    bulk_item_every: Option<u64>,
-    offline: bool,
-}
+pub use fault::Fault;
+use fault::Faults;
+pub use feed::MemoryFeed;
+pub use mutation::{Mutation, MutationKind};
 
 #[derive(Debug)]
 struct State {
@@ -245,9 +199,7 @@ impl MemoryRegistry {
     pub fn subscribe(&self) -> MemoryFeed {
         let (tx, rx) = mpsc::unbounded_channel();
         self.lock().feeds.push(tx);
-        MemoryFeed {
-            rx: tokio::sync::Mutex::new(rx),
-        }
+        MemoryFeed::new(rx)
     }
 
     fn admit(&self, s: &mut State, cost: u32) -> Result<()> {
@@ -540,23 +492,12 @@ impl MemoryRegistry {
     }
 }
 
-/// The change feed of a [`MemoryRegistry`].
-#[derive(Debug)]
-pub struct MemoryFeed {
-    rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<ChangeEvent>>,
-}
-
-#[async_trait]
-impl EventSource for MemoryFeed {
-    async fn next(&self) -> Result<Option<ChangeEvent>> {
-        Ok(self.rx.lock().await.recv().await)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::change::EventSource;
     use crate::registry::fetch_snapshot;
+    use std::time::Duration;
 
     #[tokio::test]
     async fn etags_guard_writes() {
