@@ -4,6 +4,12 @@
 #![allow(clippy::unwrap_used)]
 
 use desired_state::manager::{CloudMessage, Manager, ManagerConfig, ManagerOutput};
+use desired_state::model::OwnerConsent;
+use desired_state::model::ditto::{ApplyValue, ConsentValue, FeedbackValue, ThingId};
+use desired_state::model::software_updatable::{
+    Artifact, Checksums, InstallRequest, Link, OperationStatus, OperationStatusKind,
+    SoftwareModuleAction, SoftwareModuleId, SoftwareUpdatableStatus,
+};
 use desired_state::model::{
     Action, ActionStatus, Association, Baseline, Command, CommandKind, Component, ComponentRef,
     Config, DesiredState, Domain, Envelope, Feedback, Inventory, KeyValue, SoftwareNode,
@@ -123,6 +129,61 @@ fn inventory() -> impl Strategy<Value = Inventory> {
         })
 }
 
+fn install_request() -> impl Strategy<Value = InstallRequest> {
+    let checksums =
+        (text(), text(), text()).prop_map(|(md5, sha1, sha256)| Checksums { md5, sha1, sha256 });
+    let link = (text(), text()).prop_map(|(url, md5url)| Link { url, md5url });
+    let artifact = (
+        text(),
+        any::<u64>(),
+        prop::collection::btree_map("[A-Z]{2,5}", link, 0..3),
+        checksums,
+    )
+        .prop_map(|(filename, size, download, checksums)| Artifact {
+            filename,
+            size,
+            download,
+            checksums,
+        });
+    let module = ((text(), text()), prop::collection::vec(artifact, 0..3)).prop_map(
+        |((name, version), artifacts)| SoftwareModuleAction {
+            software_module: SoftwareModuleId { name, version },
+            artifacts,
+            meta_data: Default::default(),
+        },
+    );
+    (
+        text(),
+        any::<i64>(),
+        any::<bool>(),
+        prop::collection::vec(module, 0..3),
+    )
+        .prop_map(
+            |(correlation_id, weight, forced, software_modules)| InstallRequest {
+                correlation_id,
+                weight,
+                forced,
+                software_modules,
+                ..InstallRequest::default()
+            },
+        )
+}
+
+fn value_round_trip<
+    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+>(
+    v: T,
+) {
+    let bytes = serde_json::to_vec(&v).unwrap();
+    let back: T = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(back, v);
+    assert_eq!(
+        serde_json::to_vec(&back).unwrap(),
+        bytes,
+        "encoding is canonical"
+    );
+}
+
 fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(
     env: Envelope<T>,
 ) {
@@ -133,6 +194,29 @@ fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + st
 }
 
 proptest! {
+    #[test]
+    fn ditto_values_round_trip(fb in feedback(), ds in desired_state(), id in text(), ts in any::<i64>(), cid in text()) {
+        let thing = ThingId { namespace: "ns".into(), name: "dev".into() };
+        value_round_trip(thing.feedback(FeedbackValue { activity_id: id.clone(), timestamp: ts, desired_state_feedback: fb }));
+        value_round_trip(ApplyValue { activity_id: id.clone(), timestamp: ts, desired_state: Some(ds) });
+        let consent = ConsentValue { activity_id: id, timestamp: ts, owner_consent: OwnerConsent { command: Some(CommandKind::Update) } };
+        let msg = thing.consent_request(&cid, consent);
+        prop_assert_eq!(msg.correlation_id(), Some(cid.as_str()));
+        value_round_trip(msg);
+    }
+
+    #[test]
+    fn software_updatable_round_trips(req in install_request(), status in "[A-Z_]{1,20}", progress in 0u8..=100) {
+        value_round_trip(req.clone());
+        let op = OperationStatus {
+            correlation_id: req.correlation_id,
+            status: Some(OperationStatusKind::from(status)),
+            progress,
+            ..OperationStatus::default()
+        };
+        value_round_trip(SoftwareUpdatableStatus { last_operation: Some(op), ..SoftwareUpdatableStatus::default() });
+    }
+
     #[test]
     fn desired_state_round_trips(ds in desired_state(), id in text(), ts in any::<i64>()) {
         round_trip(Envelope::new(id, ts, ds));
