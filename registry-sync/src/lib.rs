@@ -22,7 +22,8 @@
 //!   calls and injects faults deterministically.
 //! * **Pure cores** (no I/O, explicit time): the [`Planner`] (two snapshots and
 //!   a [`Policy`] in, a [`Plan`] out), [`RetryPolicy`], [`TokenBucket`],
-//!   [`EventFilter`], the Event Grid decoder ([`eventgrid`]) and the journal
+//!   [`EventFilter`], the Event Grid decoder ([`eventgrid`]; [`event_grid_inbox`]
+//!   queues webhook bodies for [`Engine::run`]) and the journal
 //!   recovery ([`journal::recover`], [`journal::audit`]).
 //! * **Driver**: the [`Engine`], with its [`journal::JournalStore`]
 //!   ([`journal::FileJournal`] by default) and a typed stream of [`Outcome`]s.
@@ -125,6 +126,7 @@ mod engine;
 mod error;
 mod event_filter;
 pub mod eventgrid;
+mod inbox;
 pub mod journal;
 mod mapping;
 #[cfg(feature = "memory")]
@@ -144,6 +146,7 @@ pub use device::{Credentials, DeviceId, DeviceRecord, DeviceStatus, Etag, Secret
 pub use engine::{Engine, EngineConfig, RunReport};
 pub use error::{Error, ErrorKind, Result};
 pub use event_filter::EventFilter;
+pub use inbox::{EventGridInbox, EventGridSource, InboxReply, event_grid_inbox};
 pub use mapping::{AttributeMapping, DirectMapping, FnMapping, ReportedAsAttributes};
 #[cfg(feature = "memory")]
 pub use memory::{Fault, MemoryFeed, MemoryRegistry, Mutation, MutationKind};

@@ -828,3 +828,41 @@ async fn master_reads_respect_the_master_budget() {
         started.elapsed()
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn webhook_bodies_flow_through_the_inbox_into_the_run_loop() {
+    let d = drift(0);
+    d.master.seed([DeviceRecord::new("LogicAppTestDevice")]);
+    let mut cfg = EngineConfig::new();
+    cfg.full_sync_interval(Duration::from_secs(24 * 3600));
+    let e = engine(&d, policy(), Arc::new(MemoryJournal::new()), cfg);
+    let mut rx = e.outcomes();
+    let (inbox, source) = registry_sync::event_grid_inbox(16);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let runner = {
+        let e = e.clone();
+        tokio::spawn(async move {
+            e.run(Some(Arc::new(source)), async {
+                let _ = stop_rx.await;
+            })
+            .await
+        })
+    };
+    let body = br#"[{"id":"e1","eventType":"Microsoft.Devices.DeviceCreated","eventTime":"2018-01-02T19:17:44.4383997Z","subject":"devices/LogicAppTestDevice","data":{"deviceId":"LogicAppTestDevice","hubName":"egtesthub1"}}]"#;
+    assert_eq!(
+        inbox.push(body).await.unwrap(),
+        registry_sync::InboxReply::Accepted
+    );
+    assert!(inbox.push(b"[1,2").await.is_err());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(d.replica.snapshot().get("LogicAppTestDevice").is_some());
+    assert!(drain(&mut rx).iter().any(|o| matches!(
+        o,
+        Outcome::BadInput {
+            input: InputKind::Event,
+            ..
+        }
+    )));
+    let _ = stop_tx.send(());
+    runner.await.unwrap().unwrap();
+}
