@@ -437,3 +437,36 @@ async fn apply_without_a_cloud_and_follow_the_events() {
     apps.stop().await;
     m.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_published_while_the_broker_is_down_are_delivered_after_it_returns() {
+    let Some(mut b) = broker() else { return };
+    let settings = MqttSettings::new("127.0.0.1", b.port());
+    let mut publisher = MqttClient::connect(&settings, &[]);
+    assert!(publisher.connected().await);
+    b.kill();
+    // Wait until the client noticed, then publish into the outbox.
+    tokio::time::timeout(LIMIT, async {
+        while let Some(e) = publisher.next_event().await {
+            if matches!(e, desired_state::mqtt::ConnectionEvent::Disconnected(_)) {
+                return;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    publisher.publish(Publication::retained("offline/test", b"kept".to_vec()));
+    b.restart().unwrap();
+    assert!(
+        tokio::time::timeout(LIMIT, publisher.connected())
+            .await
+            .unwrap()
+    );
+    let mut reader = MqttClient::connect(&settings, &["offline/test"]);
+    let (topic, payload) = tokio::time::timeout(LIMIT, reader.next_message())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(topic, "offline/test");
+    assert_eq!(&payload[..], b"kept");
+}

@@ -237,6 +237,12 @@ impl Connection {
                         }
                         std::mem::replace(&mut o.connected, false)
                     };
+                    // rumqttc drained its request channel when the error hit,
+                    // but a publish from another task may have slipped in
+                    // before `connected` went false; it is still in our
+                    // outbox, so drop rumqttc's copy (a clean session discards
+                    // it on reconnect) rather than send it twice.
+                    self.eventloop.clean();
                     if was_connected {
                         tracing::warn!(error = %e, "mqtt connection lost; reconnecting");
                         if events
