@@ -6,7 +6,7 @@
 # and prints the figures (lines starting with RESULT are the ratios and verdicts).
 # Every server and client is its own process on 127.0.0.1; nothing leaves loopback.
 #
-# Environment knobs (defaults in brackets): DDI_BENCH_RUNS [5] download runs per side,
+# Environment knobs (defaults in brackets): DDI_BENCH_RUNS [7] download runs per side,
 # DDI_BENCH_MEM_RUNS [3], DDI_BENCH_GW_RUNS [3], DDI_BENCH_GW_COUNT [10000],
 # DDI_BENCH_GW_CONCURRENCY [64], DDI_BENCH_GW_ROUNDS [3].
 set -euo pipefail
@@ -33,7 +33,7 @@ bench="${target_dir:-target}/release/ddi_bench"
 
 echo "== machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "== $(curl --version | head -1 | cut -d' ' -f1-2), $(openssl version | cut -d' ' -f1-2)"
-"$bench" download --runs "${DDI_BENCH_RUNS:-5}"
+"$bench" download --runs "${DDI_BENCH_RUNS:-7}"
 "$bench" memory --runs "${DDI_BENCH_MEM_RUNS:-3}"
 "$bench" gateway --count "${DDI_BENCH_GW_COUNT:-10000}" \
     --concurrency "${DDI_BENCH_GW_CONCURRENCY:-64}" \

@@ -8,6 +8,10 @@
 //! - `poll`: gateway mode, one [`Client`] (one connection pool) polling
 //!   `--count` controller ids `--rounds` times with at most `--concurrency`
 //!   polls in flight.
+//!
+//! `download` runs on a current-thread runtime by default (one transfer
+//! gains nothing from a second worker, and on the 2-core benchmark machine
+//! the hand-off between workers costs time); `--workers N` changes that.
 
 #[path = "ddi_shared/peak_memory.rs"]
 mod peak_memory;
@@ -33,6 +37,11 @@ struct Args {
     /// Gateway token.
     #[arg(long)]
     token: String,
+    /// Runtime worker threads; 0 is a current-thread runtime. Default: 0 for
+    /// `download` (one device, one transfer), tokio's default multi-thread
+    /// runtime for `poll` (as the `hawkbit` side uses).
+    #[arg(long)]
+    workers: Option<usize>,
     #[command(subcommand)]
     command: Command,
 }
@@ -75,12 +84,36 @@ enum Command {
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let args = Args::parse();
+    let workers = match (&args.command, args.workers) {
+        (_, Some(n)) => Some(n),
+        (Command::Download { .. }, None) => Some(0),
+        (Command::Poll { .. }, None) => None,
+    };
+    let mut builder = match workers {
+        Some(0) => tokio::runtime::Builder::new_current_thread(),
+        Some(n) => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(n);
+            b
+        }
+        None => tokio::runtime::Builder::new_multi_thread(),
+    };
+    let runtime = match builder.enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("ddi_ours: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(&args))
+}
+
+async fn run(args: &Args) -> ExitCode {
     let result = match &args.command {
         Command::Download { controller, to_dir } => {
-            download(&args, controller, to_dir.as_ref()).await
+            download(args, controller, to_dir.as_ref()).await
         }
         Command::Poll {
             prefix,
@@ -97,7 +130,7 @@ async fn main() -> ExitCode {
                 unconditional: *unconditional,
                 pool_idle: pool_idle.unwrap_or(*concurrency),
             };
-            poll(&args, prefix, shape).await
+            poll(args, prefix, shape).await
         }
     };
     match result {

@@ -42,6 +42,8 @@ pub(crate) struct Load {
 #[derive(Debug, Clone, Default)]
 struct Sample {
     wall: f64,
+    /// Whole-process CPU seconds (setup included).
+    cpu: f64,
     setup: f64,
     first_round_rate: f64,
     later_rounds_rate: f64,
@@ -71,13 +73,14 @@ pub(crate) fn run(bin_dir: &Path, load: Load, runs: usize) -> Result<(), BoxErro
             };
             let s = run_one(bin_dir, info, load, variant)?;
             println!(
-                "  run {i}: {:<38} setup {:.3} s, round 1 {:.0}/s, later rounds {:.0}/s, peak {:.1} MiB, process {:.2} s",
+                "  run {i}: {:<38} setup {:.3} s, round 1 {:.0}/s, later rounds {:.0}/s, peak {:.1} MiB, process {:.2} s, CPU {:.2} s",
                 variant.name(),
                 s.setup,
                 s.first_round_rate,
                 s.later_rounds_rate,
                 mib(s.hwm_kib),
-                s.wall
+                s.wall,
+                s.cpu
             );
             samples.push((variant, s));
         }
@@ -93,14 +96,15 @@ pub(crate) fn run(bin_dir: &Path, load: Load, runs: usize) -> Result<(), BoxErro
     println!("gateway: medians");
     for v in Variant::ALL {
         println!(
-            "  {:<38} polls/s all rounds {:.0} (round 1 {:.0}, later {:.0}), setup {:.3} s, peak {:.1} MiB, process {:.2} s",
+            "  {:<38} polls/s all rounds {:.0} (round 1 {:.0}, later {:.0}), setup {:.3} s, peak {:.1} MiB, process {:.2} s, CPU {:.2} s",
             v.name(),
             med(v, |s| s.all_rounds_rate),
             med(v, |s| s.first_round_rate),
             med(v, |s| s.later_rounds_rate),
             med(v, |s| s.setup),
             mib(med(v, |s| s.hwm_kib)),
-            med(v, |s| s.wall)
+            med(v, |s| s.wall),
+            med(v, |s| s.cpu)
         );
     }
     let hb_rate = med(Variant::Hawkbit, |s| s.all_rounds_rate);
@@ -158,7 +162,7 @@ fn run_one(
     if variant == Variant::OursUnconditional {
         cmd.arg("--unconditional");
     }
-    let (wall, out) = run_timed(&mut cmd)?;
+    let (timing, out) = run_timed(&mut cmd)?;
     let line = out.trim();
     let expected = load.count * load.rounds;
     if number(line, "errors")? != 0.0 || number(line, "polls")? != expected as f64 {
@@ -177,7 +181,8 @@ fn run_one(
     let later: f64 = rounds.iter().skip(1).sum();
     let all: f64 = rounds.iter().sum();
     Ok(Sample {
-        wall: wall.as_secs_f64(),
+        wall: timing.wall.as_secs_f64(),
+        cpu: timing.cpu,
         setup: number(line, "setup_secs")?,
         first_round_rate: count / first,
         later_rounds_rate: count * rounds.len().saturating_sub(1) as f64 / later,

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// Errors of the orchestrator: it only reports them.
@@ -24,15 +25,30 @@ pub(crate) fn command(program: &Path) -> Command {
     c
 }
 
-/// Runs `cmd` to completion and returns its wall time (spawn to exit) and
-/// standard output; a non-zero exit is an error carrying its stderr.
-pub(crate) fn run_timed(cmd: &mut Command) -> Result<(Duration, String), BoxError> {
+/// How long a child process took.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timing {
+    /// Spawn to exit.
+    pub(crate) wall: Duration,
+    /// User plus system CPU time of the child and of the descendants it
+    /// waited for (a shell pipeline counts all its stages), in seconds, at
+    /// the kernel's clock-tick resolution (10 ms); `NaN` without procfs.
+    pub(crate) cpu: f64,
+}
+
+/// Runs `cmd` to completion and returns its timing and standard output; a
+/// non-zero exit is an error carrying its stderr.
+pub(crate) fn run_timed(cmd: &mut Command) -> Result<(Timing, String), BoxError> {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    let cpu_before = children_cpu_secs();
     let start = Instant::now();
     let out = cmd.output()?;
     let wall = start.elapsed();
+    let cpu = children_cpu_secs()
+        .zip(cpu_before)
+        .map_or(f64::NAN, |(a, b)| a - b);
     if !out.status.success() {
         return Err(format!(
             "{:?} failed ({}): {}",
@@ -42,7 +58,40 @@ pub(crate) fn run_timed(cmd: &mut Command) -> Result<(Duration, String), BoxErro
         )
         .into());
     }
-    Ok((wall, String::from_utf8(out.stdout)?))
+    Ok((Timing { wall, cpu }, String::from_utf8(out.stdout)?))
+}
+
+/// CPU seconds (user + system) of this process's waited-for children so far:
+/// `cutime` and `cstime` of `/proc/self/stat`.
+fn children_cpu_secs() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let ticks = parse_children_ticks(&stat)?;
+    Some(ticks as f64 / clock_ticks_per_sec())
+}
+
+/// `cutime + cstime` from a `/proc/<pid>/stat` line (fields 16 and 17,
+/// counted after the parenthesised command name, which may hold spaces).
+fn parse_children_ticks(stat: &str) -> Option<u64> {
+    let (_, rest) = stat.rsplit_once(')')?;
+    let mut fields = rest.split_whitespace().skip(13);
+    let cutime: u64 = fields.next()?.parse().ok()?;
+    let cstime: u64 = fields.next()?.parse().ok()?;
+    Some(cutime + cstime)
+}
+
+/// `getconf CLK_TCK` (USER_HZ), 100 where it cannot be asked.
+fn clock_ticks_per_sec() -> f64 {
+    static TICKS: OnceLock<f64> = OnceLock::new();
+    *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse().ok())
+            .filter(|t: &f64| *t > 0.0)
+            .unwrap_or(100.0)
+    })
 }
 
 /// The value of `key=value` in a line of `key=value` pairs.
@@ -103,10 +152,20 @@ mod tests {
     }
 
     #[test]
+    fn children_cpu_fields() {
+        // pid (comm with ) and spaces) state ppid … utime stime cutime cstime …
+        let stat = "42 (a b) c) S 1 2 3 4 5 6 7 8 9 10 11 12 250 7 0 0";
+        assert_eq!(parse_children_ticks(stat), Some(257));
+        assert_eq!(parse_children_ticks("42 (x) S 1 2"), None);
+    }
+
+    #[test]
     fn runs_and_times_a_process() {
-        let (wall, out) = run_timed(Command::new("sh").args(["-c", "echo hi"])).unwrap();
+        let busy = "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; echo hi";
+        let (timing, out) = run_timed(Command::new("sh").args(["-c", busy])).unwrap();
         assert_eq!(out.trim(), "hi");
-        assert!(wall > Duration::ZERO);
+        assert!(timing.wall > Duration::ZERO);
+        assert!(timing.cpu > 0.0, "the busy loop used CPU: {timing:?}");
         assert!(run_timed(Command::new("sh").args(["-c", "exit 3"])).is_err());
     }
 }

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::download::download_once;
+use crate::download::ours;
 use crate::measure::{BoxError, max, median, mib};
 use crate::server::ServerProcess;
 
@@ -23,10 +23,10 @@ pub(crate) fn run(bin_dir: &Path, small: u64, large: u64, runs: usize) -> Result
     );
     let (mut s, mut l) = (Vec::new(), Vec::new());
     for i in 0..runs {
-        let (_, hwm) = download_once(bin_dir, info, "dl-small")?;
-        s.push(hwm);
-        let (_, hwm) = download_once(bin_dir, info, "dl-large")?;
-        l.push(hwm);
+        let (_, hwm) = ours(bin_dir, info, "dl-small", None)?;
+        s.push(hwm.unwrap_or(f64::NAN));
+        let (_, hwm) = ours(bin_dir, info, "dl-large", None)?;
+        l.push(hwm.unwrap_or(f64::NAN));
         println!(
             "  run {i}: {} MiB -> {:.2} MiB, {} MiB -> {:.2} MiB",
             small >> 20,
