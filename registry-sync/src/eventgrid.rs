@@ -142,7 +142,7 @@ fn decode_one(index: usize, v: &Value) -> Result<EventGridMessage, EventError> {
 
 /// Parses RFC 3339, tolerating a missing offset (IoT Hub's `0001-01-01T00:00:00`
 /// style); impossible dates give `None`, not an error.
-fn parse_time(s: &str) -> Option<OffsetDateTime> {
+pub(crate) fn parse_time(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s, &Rfc3339)
         .ok()
         .or_else(|| OffsetDateTime::parse(&format!("{s}Z"), &Rfc3339).ok())
@@ -150,7 +150,7 @@ fn parse_time(s: &str) -> Option<OffsetDateTime> {
 
 /// A device record from an IoT Hub twin: status, etag, tags and reported
 /// properties flattened with `.` (twin keys cannot contain `.`), `$` keys dropped.
-fn twin_record(device: &str, twin: &Map<String, Value>) -> DeviceRecord {
+pub(crate) fn twin_record(device: &str, twin: &Map<String, Value>) -> DeviceRecord {
     let id = str_field(twin, &["deviceId"]).unwrap_or(device);
     let mut r = DeviceRecord::new(DeviceId::new(id));
     if str_field(twin, &["status"]).is_some_and(|s| s.eq_ignore_ascii_case("disabled")) {

@@ -23,7 +23,8 @@
 //! * **Pure cores** (no I/O, explicit time): the [`Planner`] (two snapshots and
 //!   a [`Policy`] in, a [`Plan`] out), [`RetryPolicy`], [`TokenBucket`],
 //!   [`EventFilter`], the Event Grid decoder ([`eventgrid`]; [`event_grid_inbox`]
-//!   queues webhook bodies for [`Engine::run`]) and the journal
+//!   queues webhook bodies for [`Engine::run`]), the lifecycle route decoder
+//!   ([`lifecycle`]) and the journal
 //!   recovery ([`journal::recover`], [`journal::audit`]).
 //! * **Driver**: the [`Engine`], with its [`journal::JournalStore`]
 //!   ([`journal::FileJournal`] by default) and a typed stream of [`Outcome`]s.
@@ -128,6 +129,7 @@ mod event_filter;
 pub mod eventgrid;
 mod inbox;
 pub mod journal;
+pub mod lifecycle;
 mod mapping;
 #[cfg(feature = "memory")]
 mod memory;
