@@ -940,3 +940,27 @@ fn progress_bytes_take_the_fast_path_and_still_reach_running_reports() {
         [ManagerWarning::Undecodable { .. }]
     ));
 }
+
+#[test]
+fn common_mistakes_get_a_hint() {
+    // kanto#354: a wrapped desired state and `parameters` instead of `config`.
+    let wrapped = br#"{"activityId":"w","payload":{"desiredState":{"domains":[{"id":"a"}]}}}"#;
+    let mut m = Manager::new(config(&["a"]));
+    m.handle_desired_state_bytes(0, wrapped, 1 << 20);
+    let s = drain(&mut m);
+    assert!(
+        matches!(&s.warnings[..], [ManagerWarning::Suspicious { hint, .. }] if hint.contains("desiredState")),
+        "{:?}",
+        s.warnings
+    );
+    let params = br#"{"activityId":"p","payload":{"domains":[{"id":"a","components":[{"id":"x","parameters":[{"key":"image","value":"i"}]}]}]}}"#;
+    let mut m = Manager::new(config(&["a"]));
+    m.handle_desired_state_bytes(0, params, 1 << 20);
+    let s = drain(&mut m);
+    assert!(
+        s.warnings.iter().any(
+            |w| matches!(w, ManagerWarning::Suspicious { hint, .. } if hint.contains("config"))
+        )
+    );
+    assert_eq!(s.desired, ["a"], "the activity still runs");
+}

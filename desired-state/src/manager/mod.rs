@@ -84,6 +84,31 @@ impl Manager {
         self.current.request(now, &id, &self.config, &mut self.out);
     }
 
+    /// Hints for mistakes Kanto users make (eclipse-kanto/kanto#354): these
+    /// decode fine, because unknown keys are ignored, and then do nothing.
+    fn lint(&mut self, env: &Envelope<DesiredState>, bytes: &[u8]) {
+        // A quoted string equal to `needle` (a key, or a value: it is a hint).
+        let has = |needle: &[u8]| bytes.split(|b| *b == b'"').any(|part| part == needle);
+        let empty = env.payload.as_ref().is_none_or(|d| d.domains.is_empty());
+        let hint = if empty && has(b"desiredState") {
+            Some(
+                "the payload wraps the desired state in \"desiredState\"; on this topic the payload is the desired state itself",
+            )
+        } else if has(b"parameters") {
+            Some(
+                "components use \"parameters\"; component settings go in \"config\" as [{key, value}]",
+            )
+        } else {
+            None
+        };
+        if let Some(hint) = hint {
+            self.warn(ManagerWarning::Suspicious {
+                activity_id: env.activity_id.clone(),
+                hint,
+            });
+        }
+    }
+
     /// Call after a reconnect: re-sends what the agents may have missed while
     /// the broker was unreachable (it keeps no sessions across a restart).
     pub fn handle_reconnect(&mut self, now: i64) {
@@ -106,7 +131,10 @@ impl Manager {
             return;
         }
         match Envelope::<DesiredState>::from_slice(bytes) {
-            Ok(env) => self.handle_desired_state(now, env),
+            Ok(env) => {
+                self.lint(&env, bytes);
+                self.handle_desired_state(now, env);
+            }
             Err(e) => {
                 self.out
                     .push_back(ManagerOutput::Warning(ManagerWarning::Undecodable {

@@ -104,6 +104,14 @@ pub enum ManagerWarning {
         /// The domain.
         domain: String,
     },
+    /// A desired state that decodes but looks like a common mistake.
+    #[error("desired state {activity_id:?} looks wrong: {hint}")]
+    Suspicious {
+        /// The activity.
+        activity_id: String,
+        /// What looks wrong and what is expected instead.
+        hint: &'static str,
+    },
     /// A message that could not be decoded.
     #[error("undecodable {what} message ignored: {reason}")]
     Undecodable {
