@@ -4,9 +4,13 @@
 //!   end-to-end demo of the README, built stage by stage. Stage 1 starts the
 //!   testkit DDI server in process, deploys a firmware to a handful of
 //!   simulated devices and shows them poll, download with progress bars,
-//!   verify, install into a simulated slot and report success.
+//!   verify, install into a simulated slot and report success. Stage 2
+//!   delivers that firmware to each device's simulated microcontroller over
+//!   `dfu-protocol`; one microcontroller fails its health check, retries,
+//!   rolls back, and the device reports the diagnostics to the server.
 //! - `ddi-agent`: a device agent for a real hawkBit (or compatible) server.
 //!
 //! This library holds the simulated device pieces the binaries share.
 
+pub mod mcu;
 pub mod slot_installer;

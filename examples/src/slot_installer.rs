@@ -1,5 +1,7 @@
 //! An [`Installer`] that "installs" verified artifacts into a slot folder,
-//! as an A/B-updating device would write its inactive bank.
+//! as an A/B-updating device would write its inactive bank, and optionally
+//! flashes the firmware on to the device's microcontroller over
+//! `dfu-protocol` (see [`crate::mcu`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -9,6 +11,8 @@ use ddi_client::download::DownloadProgress;
 use ddi_client::model::DeploymentBase;
 use indicatif::ProgressBar;
 
+use crate::mcu::{self, Health, McuReport};
+
 /// What the installer did, for the demo's summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Installed {
@@ -16,6 +20,8 @@ pub struct Installed {
     pub versions: Vec<String>,
     /// Bytes copied into the slot.
     pub bytes: u64,
+    /// What the microcontroller did with the firmware, when there is one.
+    pub mcu: Option<McuReport>,
 }
 
 /// Copies each verified artifact into `slot`, reports download progress to
@@ -24,6 +30,7 @@ pub struct Installed {
 pub struct SlotInstaller {
     slot: PathBuf,
     bar: Option<ProgressBar>,
+    mcu: Option<Health>,
     installed: Mutex<Option<Installed>>,
 }
 
@@ -33,8 +40,17 @@ impl SlotInstaller {
         Self {
             slot: slot.as_ref().to_owned(),
             bar,
+            mcu: None,
             installed: Mutex::new(None),
         }
+    }
+
+    /// Also delivers the first artifact to a simulated microcontroller whose
+    /// application health check behaves as `health`; the update succeeds only
+    /// if the microcontroller confirms the image.
+    pub fn with_mcu(mut self, health: Health) -> Self {
+        self.mcu = Some(health);
+        self
     }
 
     /// What was installed so far, if anything.
@@ -81,16 +97,34 @@ impl Installer for SlotInstaller {
             .iter()
             .map(|c| format!("{} {}", c.name, c.version))
             .collect::<Vec<_>>();
-        if let Some(bar) = &self.bar {
-            bar.finish_with_message(format!("installed {}", versions.join(", ")));
+        let mut details = vec![format!("installed {bytes} bytes into the inactive slot")];
+        let mcu = match (self.mcu, files.first()) {
+            (Some(health), Some(firmware)) => {
+                if let Some(bar) = &self.bar {
+                    bar.set_message("flashing the mcu over dfu-protocol");
+                }
+                Some(flash_mcu(firmware.clone(), health).await)
+            }
+            _ => None,
+        };
+        let success = mcu.as_ref().is_none_or(|m| m.confirmed);
+        if let Some(m) = &mcu {
+            details.push(m.summary.clone());
         }
-        let details = vec![format!("installed {bytes} bytes into the inactive slot")];
+        if let Some(bar) = &self.bar {
+            let done = if success { "installed" } else { "failed" };
+            bar.finish_with_message(format!("{done} {}", versions.join(", ")));
+        }
         if let Ok(mut slot) = self.installed.lock() {
-            *slot = Some(Installed { versions, bytes });
+            *slot = Some(Installed {
+                versions,
+                bytes,
+                mcu,
+            });
         }
         InstallOutcome {
-            success: true,
-            code: Some(0),
+            success,
+            code: Some(if success { 0 } else { 3 }),
             details,
         }
     }
@@ -104,4 +138,31 @@ impl Installer for SlotInstaller {
             bar.set_message(format!("downloading {file}"));
         }
     }
+}
+
+/// Reads the firmware and runs the CPU-bound simulation off the runtime.
+async fn flash_mcu(firmware: PathBuf, health: Health) -> McuReport {
+    let image = match tokio::fs::read(&firmware).await {
+        Ok(image) => image,
+        Err(e) => {
+            return McuReport {
+                confirmed: false,
+                summary: format!("cannot read {}: {e}", firmware.display()),
+                round_trips: 0,
+                bytes_to_mcu: 0,
+                reboots: 0,
+            };
+        }
+    };
+    let run = tokio::task::spawn_blocking(move || {
+        let factory = mcu::factory_image(image.len());
+        mcu::deliver(&factory, &image, health)
+    });
+    run.await.unwrap_or_else(|e| McuReport {
+        confirmed: false,
+        summary: format!("mcu simulation stopped: {e}"),
+        round_trips: 0,
+        bytes_to_mcu: 0,
+        reboots: 0,
+    })
 }

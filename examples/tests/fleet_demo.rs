@@ -1,9 +1,11 @@
-//! The README's main command works: the demo's stage 1 finishes every device.
+//! The README's main command works: stage 1 updates every device over DDI,
+//! stage 2 flashes every microcontroller over dfu-protocol, and the one whose
+//! health check fails rolls back and is reported to the server as a failure.
 
 use std::process::Command;
 
 #[test]
-fn stage_one_updates_every_device() {
+fn stages_one_and_two_update_the_fleet() {
     let out = Command::new(env!("CARGO_BIN_EXE_fleet-demo"))
         .args(["--devices", "3", "--image-mib", "2", "--timeout-secs", "60"])
         .output()
@@ -14,17 +16,33 @@ fn stage_one_updates_every_device() {
         "fleet-demo failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("stage 1 complete"), "{stdout}");
-    // One summary row per device, each finished with the full image installed.
+    assert!(
+        stdout.contains("stage 1 complete") && stdout.contains("stage 2 complete"),
+        "{stdout}"
+    );
+    // One summary row per device, each with the full image in its slot; the
+    // third device's microcontroller (the default failing one) rolled back.
     let rows: Vec<_> = stdout
         .lines()
         .filter(|l| l.starts_with("device-"))
         .collect();
     assert_eq!(rows.len(), 3, "{stdout}");
-    for row in rows {
+    for row in &rows {
+        assert!(row.contains("2097152 B"), "{row}");
+    }
+    for row in &rows[..2] {
         assert!(
-            row.contains("Finished") && row.contains("2097152 B"),
+            row.contains("Finished") && row.contains("mcu confirmed"),
             "{row}"
         );
     }
+    assert!(
+        rows[2].contains("Error") && rows[2].contains("mcu rolled back"),
+        "{}",
+        rows[2]
+    );
+    assert!(
+        stdout.contains("server recorded for device-03") && stdout.contains("rolled back"),
+        "{stdout}"
+    );
 }

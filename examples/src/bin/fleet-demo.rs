@@ -7,8 +7,14 @@
 //! installs it into its inactive slot and reports success. A table then
 //! shows what the server recorded for each device.
 //!
-//! Later stages (firmware over `dfu-protocol`, desired states across domains,
-//! registry sync) extend this flow.
+//! Stage 2 (dfu-protocol): installing means flashing the firmware on to the
+//! device's microcontroller over `dfu-protocol` (session, wire frames, updater,
+//! flash simulator, bootloader). One microcontroller's application fails its
+//! health check: its bootloader retries the image, rolls back to the previous
+//! one, and the device reports the diagnostics to the server as a failure.
+//!
+//! Later stages (desired states across domains, registry sync) extend this
+//! flow.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -18,6 +24,7 @@ use clap::Parser;
 use ddi_client::agent::Agent;
 use ddi_client::model::PollingBounds;
 use ddi_client::{Auth, Client};
+use examples::mcu::Health;
 use examples::slot_installer::SlotInstaller;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use testkit::ddi::{ActionStatus, ArtifactSpec, Assignment, DdiServer, ModuleSpec, TenantConfig};
@@ -30,8 +37,11 @@ struct Options {
     #[arg(long, default_value_t = 5)]
     devices: usize,
     /// Size of the firmware image in MiB.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 2)]
     image_mib: u64,
+    /// Which device's microcontroller fails its health check (1-based; 0 for none).
+    #[arg(long, default_value_t = 3)]
+    failing_mcu: usize,
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 120)]
     timeout_secs: u64,
@@ -104,7 +114,12 @@ async fn run(options: &Options) -> Result<(), String> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut agents = Vec::new();
     let mut installers = Vec::new();
-    for device in &devices {
+    for (index, device) in devices.iter().enumerate() {
+        let health = if index + 1 == options.failing_mcu {
+            Health::Fails
+        } else {
+            Health::Passes
+        };
         let client = Client::builder(server.url(), "DEFAULT")
             .auth(Auth::TargetToken(format!("token-{device}")))
             .build()
@@ -118,7 +133,8 @@ async fn run(options: &Options) -> Result<(), String> {
                 .with_prefix(device.clone()),
         );
         let dir = work.path().join(device);
-        let installer = Arc::new(SlotInstaller::new(dir.join("slot-b"), Some(bar)));
+        let installer =
+            Arc::new(SlotInstaller::new(dir.join("slot-b"), Some(bar)).with_mcu(health));
         installers.push((device.clone(), Arc::clone(&installer)));
         let mut agent = Agent::new(controller, SharedInstaller(installer), dir.join("agent"));
         let bounds = PollingBounds::new(Duration::from_millis(100), Duration::from_secs(2))
@@ -158,59 +174,73 @@ async fn run(options: &Options) -> Result<(), String> {
         .map_err(|e| format!("cannot clear the progress bars: {e}"))?;
 
     println!(
-        "\n{:<10} {:>6} {:<10} {:>12} {:<16} {:<28}",
-        "device", "action", "server", "installed", "slot", "feedback"
+        "\n{:<10} {:>6} {:<9} {:>10} {:<15} {:>7}  microcontroller",
+        "device", "action", "server", "slot", "firmware", "dfu"
     );
-    let mut all_ok = finished;
-    for ((device, installer), action_id) in installers.iter().zip(&deployment.actions) {
+    let mut expected = finished;
+    let mut diagnostics = Vec::new();
+    for (index, ((device, installer), action_id)) in
+        installers.iter().zip(&deployment.actions).enumerate()
+    {
         let action = server.action(*action_id);
-        let status = action
-            .as_ref()
-            .map_or("missing".to_owned(), |a| format!("{:?}", a.status));
-        let ok = action
-            .as_ref()
-            .is_some_and(|a| a.status == ActionStatus::Finished);
-        all_ok &= ok;
+        let status = action.as_ref().map(|a| a.status);
+        // The failing microcontroller must end as a reported failure with its
+        // diagnostics; every other device must finish.
+        let must_fail = index + 1 == options.failing_mcu;
+        let wanted = if must_fail {
+            ActionStatus::Error
+        } else {
+            ActionStatus::Finished
+        };
         let installed = installer.installed();
-        let last_feedback = action
+        let recorded = action
             .as_ref()
-            .map(|a| {
-                let last = a
-                    .history
-                    .last()
-                    .map(|e| e.messages.join(" "))
-                    .unwrap_or_default();
-                format!("{} entries; {last}", a.history.len())
-            })
+            .and_then(|a| a.history.last())
+            .map(|e| e.messages.join("; "))
             .unwrap_or_default();
+        let diagnosed = !must_fail || recorded.contains("rolled back");
+        expected &= status == Some(wanted) && diagnosed;
+        if must_fail {
+            diagnostics.push(format!("{device}: {recorded}"));
+        }
+        let mcu = installed.as_ref().and_then(|i| i.mcu.as_ref());
         println!(
-            "{:<10} {:>6} {:<10} {:>12} {:<16} {:<40}",
+            "{:<10} {:>6} {:<9} {:>10} {:<15} {:>7}  {}",
             device,
             action_id,
-            status,
+            status.map_or("missing".to_owned(), |s| format!("{s:?}")),
             installed
                 .as_ref()
                 .map_or("-".to_owned(), |i| format!("{} B", i.bytes)),
             installed
                 .as_ref()
                 .map_or("-".to_owned(), |i| i.versions.join(",")),
-            truncate(&last_feedback, 40),
+            mcu.map_or("-".to_owned(), |m| format!("{} rt", m.round_trips)),
+            mcu.map_or("-", |m| m.summary.as_str()),
         );
     }
+    for line in &diagnostics {
+        println!("server recorded for {line}");
+    }
     println!("elapsed {:.2} s", started.elapsed().as_secs_f64());
-    if all_ok {
-        println!("stage 1 complete: every device verified, installed and reported success");
+    if expected {
+        println!(
+            "stage 1 complete: every device downloaded, verified and installed the firmware over DDI"
+        );
+        if options.failing_mcu > 0 && options.failing_mcu <= devices.len() {
+            println!(
+                "stage 2 complete: every microcontroller confirmed the image over dfu-protocol, except \
+                 device-{:02}'s, which retried it, rolled back and reported why",
+                options.failing_mcu
+            );
+        } else {
+            println!(
+                "stage 2 complete: every microcontroller confirmed the image over dfu-protocol"
+            );
+        }
         Ok(())
     } else {
-        Err("not every device finished its update in time".into())
-    }
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_owned()
-    } else {
-        s.chars().take(n - 1).chain(['…']).collect()
+        Err("the fleet did not reach the expected state in time".into())
     }
 }
 
