@@ -287,11 +287,13 @@ impl<A: DomainAgent> AgentRuntime<A> {
                 // Nothing more happens until an update manager sends DOWNLOAD
                 // (a surprise for users who publish to the agent's topic
                 // directly, eclipse-kanto/kanto#354).
-                tracing::info!(
-                    activity = self.core.activity_id().unwrap_or(""),
-                    actions = count,
-                    "identified; waiting for the update manager's DOWNLOAD command"
-                );
+                if !empty {
+                    tracing::info!(
+                        activity = self.core.activity_id().unwrap_or(""),
+                        actions = count,
+                        "identified; waiting for the update manager's DOWNLOAD command"
+                    );
+                }
                 if empty {
                     self.feedback(sink, Status::Completed, "");
                     self.core.finish();
