@@ -12,7 +12,7 @@
 //! | [`topic`] | topic names derived from a domain name exactly as Kanto does | none |
 //! | [`manager`] | the update manager as a sans-IO state machine (explicit `now`, outputs to drain), plain-mode routing and the things-mode [`manager::ThingsBridge`] | none |
 //! | [`agent`] | the [`agent::DomainAgent`] trait, the sans-IO [`agent::AgentCore`] and the transport-neutral [`agent::AgentRuntime`] | none |
-//! | [`mqtt`] | manager and agent services on rumqttc + tokio, a buffering [`mqtt::MqttClient`], and [`mqtt::harness`] for benchmarks | MQTT |
+//! | `mqtt` | manager and agent services on rumqttc + tokio, a buffering `mqtt::MqttClient`, and `mqtt::harness` for benchmarks | MQTT |
 //!
 //! # Quick start: decode a desired state and run the manager one step
 //!
@@ -65,8 +65,8 @@
 //!
 //! | feature | default | what it adds |
 //! | --- | --- | --- |
-//! | `mqtt` | yes | the [`mqtt`] module: rumqttc 0.25 (without its default TLS) and tokio |
-//! | `mqtt-tls` | no | TLS through rumqttc's rustls: a `tls` field on [`mqtt::MqttSettings`] and TLS schemes in [`mqtt::MqttSettings::from_broker_url`] |
+//! | `mqtt` | yes | the `mqtt` module: rumqttc 0.25 (without its default TLS) and tokio |
+//! | `mqtt-tls` | no | TLS through rumqttc's rustls: a `tls` field on `mqtt::MqttSettings` and TLS schemes in `mqtt::MqttSettings::from_broker_url` |
 //!
 //! Without `mqtt` the crate is the models and the sans-IO cores only.
 //!
