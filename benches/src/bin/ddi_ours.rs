@@ -9,9 +9,10 @@
 //!   `--count` controller ids `--rounds` times with at most `--concurrency`
 //!   polls in flight.
 //!
-//! `download` runs on a current-thread runtime by default (one transfer
-//! gains nothing from a second worker, and on the 2-core benchmark machine
-//! the hand-off between workers costs time); `--workers N` changes that.
+//! `download` runs on a current-thread runtime by default, as a small device
+//! agent would: one transfer needs no second worker, and without the
+//! hand-off between workers it uses less CPU; `--workers N` changes that
+//! (`ddi_bench download` measures the 2-worker runtime too, for scale).
 
 #[path = "ddi_shared/peak_memory.rs"]
 mod peak_memory;
