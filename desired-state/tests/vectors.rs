@@ -220,3 +220,21 @@ fn captured_flow_statuses_are_known() {
         );
     }
 }
+
+#[test]
+fn software_updatable_install_vector_has_artifacts_with_checksums_and_links() {
+    let Some(dir) = dir() else { return };
+    let v = dir.file("kanto-ditto-su-install-request.json");
+    let msg: DittoMessage<InstallRequest> = DittoMessage::from_slice(&v.bytes()).unwrap();
+    let req = msg.value.unwrap();
+    assert_eq!(req.correlation_id, "other_correlation_id");
+    let module = &req.software_modules[0];
+    assert_eq!(module.software_module.name, "install-hello");
+    let artifact = &module.artifacts[0];
+    assert_eq!(artifact.size, 544);
+    assert_eq!(artifact.checksums.sha256.len(), 64);
+    assert_eq!(
+        artifact.url(),
+        Some("https://github.com/eclipse-kanto/kanto/raw/main/quickstart/install_hello.sh")
+    );
+}

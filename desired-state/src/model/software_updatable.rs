@@ -354,3 +354,90 @@ pub struct SoftwareUpdatableStatus {
     )]
     pub last_failed_operation: Option<OperationStatus>,
 }
+
+/// The feature id.
+pub const SOFTWARE_UPDATABLE_FEATURE: &str = "SoftwareUpdatable";
+
+/// Builders for the Ditto messages of the `SoftwareUpdatable` feature, for
+/// both sides: the backend sending operations, the updater reporting status.
+impl super::ditto::ThingId {
+    /// Inbox `install` (or `download`, with `subject = "download"`).
+    pub fn software_operation(
+        &self,
+        subject: &str,
+        correlation_id: &str,
+        request: InstallRequest,
+    ) -> super::ditto::DittoMessage<InstallRequest> {
+        super::ditto::DittoMessage {
+            topic: self.live_message_topic(subject),
+            headers: [
+                (
+                    "content-type".to_owned(),
+                    serde_json::Value::from("application/json"),
+                ),
+                ("correlation-id".to_owned(), correlation_id.into()),
+                ("response-required".to_owned(), true.into()),
+            ]
+            .into_iter()
+            .collect(),
+            path: format!("/features/{SOFTWARE_UPDATABLE_FEATURE}/inbox/messages/{subject}"),
+            value: Some(request),
+            status: 0,
+        }
+    }
+
+    /// Twin modify of the feature's `lastOperation` status property.
+    pub fn software_last_operation(
+        &self,
+        status: OperationStatus,
+    ) -> super::ditto::DittoMessage<OperationStatus> {
+        super::ditto::DittoMessage {
+            topic: self.twin_modify_topic(),
+            headers: [(
+                "response-required".to_owned(),
+                serde_json::Value::from(false),
+            )]
+            .into_iter()
+            .collect(),
+            path: format!("/features/{SOFTWARE_UPDATABLE_FEATURE}/properties/status/lastOperation"),
+            value: Some(status),
+            status: 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ditto::{DittoMessage, ThingId};
+
+    #[test]
+    fn operation_and_status_messages() {
+        let thing = ThingId::parse("edge:device").unwrap();
+        let req = InstallRequest {
+            correlation_id: "c".into(),
+            ..InstallRequest::default()
+        };
+        let msg = thing.software_operation("install", "corr-1", req);
+        assert_eq!(msg.topic, "edge/device/things/live/messages/install");
+        assert_eq!(
+            msg.path,
+            "/features/SoftwareUpdatable/inbox/messages/install"
+        );
+        assert!(msg.response_required());
+        let back: DittoMessage<InstallRequest> = DittoMessage::from_slice(&msg.to_vec()).unwrap();
+        assert_eq!(back, msg);
+        let op = OperationStatus {
+            correlation_id: "c".into(),
+            status: Some(OperationStatusKind::FinishedSuccess),
+            progress: 100,
+            ..OperationStatus::default()
+        };
+        assert!(op.status.as_ref().unwrap().is_finished());
+        let status = thing.software_last_operation(op);
+        assert_eq!(
+            String::from_utf8(status.to_vec()).unwrap(),
+            r#"{"topic":"edge/device/things/twin/commands/modify","headers":{"response-required":false},"path":"/features/SoftwareUpdatable/properties/status/lastOperation","value":{"correlationId":"c","status":"FINISHED_SUCCESS","progress":100}}"#
+        );
+    }
+}
