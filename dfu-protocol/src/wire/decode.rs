@@ -3,8 +3,8 @@
 use super::codes::{BootOutcome, ResultCode};
 use super::error::DecodeError;
 use super::layout::{
-    CRC32, FLAG_CORRELATION, FLAG_OPTION, HEADER_LEN, KIND_ABORT, KIND_MASK, KIND_STATUS,
-    KIND_SWAP, KIND_SYNC, KIND_WAIT, KIND_WRITE, SYNC, SYNC_NIBBLE,
+    FLAG_CORRELATION, FLAG_OPTION, HEADER_LEN, KIND_ABORT, KIND_MASK, KIND_STATUS, KIND_SWAP,
+    KIND_SYNC, KIND_WAIT, KIND_WRITE, SYNC, SYNC_NIBBLE, crc32,
 };
 use super::message::{Abort, Frame, Message, Status, Swap, Sync, Target, Wait, Write};
 
@@ -130,7 +130,7 @@ pub(crate) fn parse(frame: &[u8]) -> Result<Frame<'_>, DecodeError> {
                 let covered = frame
                     .get(..frame.len() - 4)
                     .ok_or(DecodeError::BodyTooShort)?;
-                if CRC32.checksum(covered) != expected {
+                if crc32(covered) != expected {
                     return Err(DecodeError::BadCrc);
                 }
                 data

@@ -2,8 +2,8 @@
 
 use super::error::EncodeError;
 use super::layout::{
-    CRC32, FLAG_CORRELATION, FLAG_OPTION, HEADER_LEN, KIND_ABORT, KIND_STATUS, KIND_SWAP,
-    KIND_SYNC, KIND_WAIT, KIND_WRITE, MAX_BODY_LEN, SYNC,
+    FLAG_CORRELATION, FLAG_OPTION, HEADER_LEN, KIND_ABORT, KIND_STATUS, KIND_SWAP, KIND_SYNC,
+    KIND_WAIT, KIND_WRITE, MAX_BODY_LEN, SYNC, crc32,
 };
 use super::message::{Frame, Message};
 use crate::wire::codes::BootOutcome;
@@ -108,7 +108,7 @@ pub fn encode(frame: &Frame<'_>, out: &mut [u8]) -> Result<usize, EncodeError> {
             o.u32(w.offset)?;
             o.put(w.data)?;
             if w.crc {
-                let crc = CRC32.checksum(o.buf.get(..o.pos).ok_or(EncodeError::BufferTooSmall)?);
+                let crc = crc32(o.buf.get(..o.pos).ok_or(EncodeError::BufferTooSmall)?);
                 o.u32(crc)?;
             }
         }
