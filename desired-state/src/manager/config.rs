@@ -10,6 +10,7 @@ use crate::model::{CommandKind, DecodeError};
 
 /// Per-domain settings (Kanto's `agents.<domain>`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AgentSettings {
     /// Reboot after a COMPLETED activity that changed this domain. Default false.
     pub reboot_required: bool,
