@@ -73,11 +73,18 @@
 //! let client = ddi_client::Client::builder("https://hawkbit.example.com", "DEFAULT")
 //!     .auth(ddi_client::Auth::GatewayToken("gateway-token".into()))
 //!     .build()?;
-//! let polls = (0..10_000).map(|i| {
-//!     let device = client.controller(&format!("sensor-{i}")).expect("valid id");
-//!     async move { device.poll().await }
-//! });
-//! let results = futures_util::future::join_all(polls).await;
+//! use futures_util::StreamExt;
+//! // Bound the requests in flight: the pool keeps `pool_idle_per_host`
+//! // (default 32) idle connections, so more in flight than that means
+//! // connections closed and reopened after every burst.
+//! let results: Vec<_> = futures_util::stream::iter(0..10_000)
+//!     .map(|i| {
+//!         let device = client.controller(&format!("sensor-{i}"));
+//!         async move { device?.poll().await }
+//!     })
+//!     .buffer_unordered(32)
+//!     .collect()
+//!     .await;
 //! # drop(results); Ok(()) }
 //! ```
 //!
