@@ -11,6 +11,8 @@
 //! - in-process simulators of the systems we talk to, added by the crate issues:
 //!   [`ddi`], a stateful hawkBit DDI server with a CDN origin and fault
 //!   injection.
+//! - [`broker`]: an in-process MQTT 3.1.1 broker on `127.0.0.1` for examples
+//!   and demos that must run without an installed Mosquitto.
 //!
 //! # Skip rule
 //!
@@ -23,6 +25,7 @@
 //! by panicking with a message that names the fixture, as a failed assertion
 //! would.
 
+pub mod broker;
 pub mod ddi;
 pub mod peers;
 pub mod vectors;
