@@ -7,8 +7,39 @@
 use std::path::PathBuf;
 
 /// (group, measured function, baseline function, what the goal says)
-const PAIRS: &[(&str, &str, &str, &str)] =
-    &[("dfu_write_4k", "encode_decode_crc32", "copy", "goal >= 0.5")];
+const PAIRS: &[(&str, &str, &str, &str)] = &[
+    (
+        "desired_codec_desired_state",
+        "ours",
+        "serde_json_value",
+        "no goal, ratio reported",
+    ),
+    (
+        "desired_codec_feedback",
+        "ours",
+        "serde_json_value",
+        "no goal, ratio reported",
+    ),
+    (
+        "desired_codec_inventory",
+        "ours",
+        "serde_json_value",
+        "no goal, ratio reported",
+    ),
+    ("dfu_write_4k", "encode_decode_crc32", "copy", "goal >= 0.5"),
+    (
+        "twin_decode_32k",
+        "decode_validate",
+        "serde_json_value",
+        "no goal, ratio reported",
+    ),
+    (
+        "twin_decode_at_limits",
+        "decode_validate",
+        "serde_json_value",
+        "no goal, ratio reported",
+    ),
+];
 
 fn main() {
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
