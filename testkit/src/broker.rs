@@ -227,12 +227,13 @@ async fn read_packet(
     buf: &mut BytesMut,
 ) -> Option<Packet> {
     loop {
-        match Packet::read(buf, MAX_PACKET) {
+        let missing = match Packet::read(buf, MAX_PACKET) {
             Ok(p) => return Some(p),
-            Err(CodecError::InsufficientBytes(_)) => {}
+            Err(CodecError::InsufficientBytes(n)) => n,
             Err(_) => return None,
-        }
-        buf.reserve(4096);
+        };
+        // Room for the rest of a large packet at once, not 4 KiB per read.
+        buf.reserve(missing.clamp(4096, MAX_PACKET));
         match reader.read_buf(buf).await {
             Ok(0) | Err(_) => return None,
             Ok(_) => {}
