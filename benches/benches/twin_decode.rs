@@ -136,10 +136,11 @@ fn bytes(doc: &Value) -> Vec<u8> {
     serde_json::to_vec(doc).expect("a JSON value serializes")
 }
 
-/// The smallest twin of the typical proportion that is at least 32 KB.
+/// The smallest twin of the typical proportion (tags, desired and reported
+/// items 1 : 1 : 2) that is at least 32 KiB.
 fn twin_32k() -> Vec<u8> {
-    (1..)
-        .map(|k| bytes(&twin(k, k, 2 * k)))
+    (4..)
+        .map(|m| bytes(&twin(m / 4, m / 4, m - 2 * (m / 4))))
         .find(|b| b.len() >= 32 * 1024)
         .expect("twins grow without bound")
 }

@@ -15,7 +15,7 @@
 //! import jobs) rotates with the kill. Time is real, with retry and job-poll
 //! delays shortened to 10 ms.
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use registry_sync::journal::{CrashAfter, FileJournal, JournalStore, audit};
 use registry_sync::{
     DeviceRecord, DirectMapping, Engine, EngineConfig, MassDeleteGuard, MemoryRegistry, Planner,
@@ -41,6 +41,18 @@ struct Args {
     /// Seed of the kill points.
     #[arg(long, default_value_t = 6)]
     seed: u64,
+    /// Where kills may fall: any record boundary, or only after the whole
+    /// plan is journaled (while operations are being applied).
+    #[arg(long, value_enum, default_value_t = Phase::Any)]
+    phase: Phase,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Phase {
+    /// Any record boundary of the sync (about half of them are plan records).
+    Any,
+    /// Only boundaries after the run start and every plan record.
+    Apply,
 }
 
 /// splitmix64: a small, well-known seeded generator (no dependency needed).
@@ -239,15 +251,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let expected = fixture(args.devices).expected_ops;
     println!(
-        "{} master devices, {expected} operations per sync, {} kills, seed {}",
-        args.devices, args.kills, args.seed
+        "{} master devices, {expected} operations per sync, {} kills, seed {}, phase {:?}",
+        args.devices, args.kills, args.seed, args.phase
     );
     let mut failures = 0;
     for k in 0..args.kills {
         let route = ROUTES[k % ROUTES.len()];
         let total = totals[k % ROUTES.len()];
         // A kill strictly inside the sync: at least one record short of the end.
-        let limit = rng.below(total);
+        let limit = match args.phase {
+            Phase::Any => rng.below(total),
+            // The run start and one plan record per operation come first.
+            Phase::Apply => {
+                let first = 1 + expected;
+                first + rng.below(total.saturating_sub(first))
+            }
+        };
         let tear_variant = rng.next();
         match kill_and_resume(args.devices, route, limit, tear_variant).await {
             Ok(line) => println!("kill {}: ok: {line}", k + 1),
