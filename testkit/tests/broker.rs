@@ -382,3 +382,30 @@ async fn stop_closes_clients_and_frees_the_port() {
     assert_eq!(again.port(), port);
     again.stop().await;
 }
+
+#[tokio::test]
+async fn runs_on_a_thread_of_its_own() {
+    let broker = Broker::start_in_thread().unwrap();
+    let (c, mut rx) = client(broker.port(), "c").await;
+    c.subscribe("t/#", QoS::AtLeastOnce).await.unwrap();
+    barrier(&c, &mut rx, "1").await;
+    c.publish("t/x", QoS::AtLeastOnce, false, b"hi".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(next(&mut rx).await, ("t/x".into(), b"hi".to_vec(), false));
+    broker.stop().await;
+}
+
+#[test]
+fn a_threaded_broker_needs_no_runtime_and_stops_on_drop() {
+    let broker = Broker::start_in_thread().unwrap();
+    let port = broker.port();
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+    drop(broker);
+    // The listener closes shortly after the drop.
+    let deadline = std::time::Instant::now() + WAIT;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        assert!(std::time::Instant::now() < deadline, "still listening");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

@@ -253,41 +253,6 @@ fn kanto_nodelay(n: usize) -> f64 {
         .map_or(f64::NAN, |(_, v)| *v)
 }
 
-/// Starts testkit's broker on a runtime of its own thread, as a demo
-/// process would run it beside its clients, so that broker and clients do
-/// not share the two benchmark worker threads. Returns its port and a
-/// sender that stops it.
-fn embedded_broker() -> Result<(u16, tokio::sync::oneshot::Sender<()>), String> {
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    std::thread::spawn(move || {
-        let rt = match tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
-            Ok(rt) => rt,
-            Err(e) => {
-                let _ = ready_tx.send(Err(e.to_string()));
-                return;
-            }
-        };
-        rt.block_on(async move {
-            match testkit::broker::Broker::start().await {
-                Ok(b) => {
-                    let _ = ready_tx.send(Ok(b.port()));
-                    let _ = stop_rx.await;
-                    b.stop().await;
-                }
-                Err(e) => {
-                    let _ = ready_tx.send(Err(e.to_string()));
-                }
-            }
-        });
-    });
-    let port = ready_rx.recv().map_err(|e| e.to_string())??;
-    Ok((port, stop_tx))
-}
-
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> std::process::ExitCode {
     let args = Args::parse();
@@ -321,13 +286,16 @@ async fn main() -> std::process::ExitCode {
         drop(broker);
     }
     if args.embedded || args.embedded_only {
-        match embedded_broker() {
-            Ok((port, stop)) => {
+        // On its own thread, as a demo process would run it beside its
+        // clients: broker and clients do not share the two worker threads.
+        match testkit::broker::Broker::start_in_thread() {
+            Ok(broker) => {
+                let port = broker.port();
                 match measure("testkit embedded broker (own thread)", port, &args, true).await {
                     Ok(f) => all.push((f, Table::Embedded)),
                     Err(e) => errors.push(e),
                 }
-                let _ = stop.send(());
+                broker.stop().await;
             }
             Err(e) => errors.push(format!("embedded broker did not start: {e}")),
         }
