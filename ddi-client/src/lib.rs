@@ -118,8 +118,8 @@
 //!
 //! | class | statuses and causes | what to do |
 //! |---|---|---|
-//! | `Transient` | network errors, timeouts, 5xx, 409, rate-limit 429 (empty body) | retried automatically with capped exponential backoff and jitter ([`Backoff`]); then try later |
-//! | `TerminalForAction` | 404/410 on action resources, quota 429/403 (`hawkbit.server.error.quota.*`), hash or size mismatch, exhausted download attempts | end the action (send failure feedback if possible) and re-poll |
+//! | `Transient` | network errors, timeouts, 5xx, 409, rate-limit 429 (empty body), download attempts used up by any of these | retried automatically with capped exponential backoff and jitter ([`Backoff`]); then try later (a download resumes from its kept `.part` file) |
+//! | `TerminalForAction` | 404/410 on action resources, quota 429/403 (`hawkbit.server.error.quota.*`), hash or size mismatch, a download the server keeps refusing with 4xx | end the action (send failure feedback if possible) and re-poll |
 //! | `Auth` | 401, 403 without quota code, credentials lost on a cross-origin redirect | back off for long; fix credentials or use the `https://` URL |
 //! | `CallerBug` | 400, 405, 406, 415, 422, invalid configuration, unsafe file names | do not retry |
 //!

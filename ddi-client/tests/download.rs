@@ -238,7 +238,8 @@ async fn persistent_503_is_bounded() {
         .await
         .unwrap_err();
     assert_eq!(err.status_code(), Some(503));
-    assert_eq!(err.retry_class(), RetryClass::TerminalForAction);
+    // Bounded here, but not the end of the action: a later call may succeed.
+    assert_eq!(err.retry_class(), RetryClass::Transient);
     assert_eq!(srv.requests().len(), 3);
     assert!(!dir.path().join("fw.bin").exists());
 }
@@ -413,6 +414,7 @@ async fn network_failures_keep_a_resumable_part_file() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AttemptsExhausted);
+    assert_eq!(err.retry_class(), RetryClass::Transient);
     assert_eq!(only_file(dir.path()), [".fw.bin.part", ".fw.bin.part.etag"]);
     assert_eq!(
         std::fs::metadata(dir.path().join(".fw.bin.part"))

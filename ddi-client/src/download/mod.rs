@@ -349,11 +349,19 @@ impl Download {
         }
         let last = last_err.unwrap_or_else(|| Error::new(ErrorKind::AttemptsExhausted));
         Err(match last.kind() {
-            ErrorKind::HashMismatch | ErrorKind::Status => {
+            // The bytes are wrong, or the server keeps refusing them: this
+            // action cannot succeed, so the caller should end it.
+            ErrorKind::HashMismatch => last.with_class(RetryClass::TerminalForAction),
+            ErrorKind::Status if !last.is_transient() => {
                 last.with_class(RetryClass::TerminalForAction)
             }
+            // A 5xx that outlasted the attempts: still transient. The partial
+            // file is kept, and a later call (the agent's next poll) resumes.
+            ErrorKind::Status => last,
+            // Network failures and timeouts likewise: an outage of a few
+            // seconds must not fail an update that can resume.
             _ => Error::new(ErrorKind::AttemptsExhausted)
-                .with_class(RetryClass::TerminalForAction)
+                .with_class(RetryClass::Transient)
                 .with_source(last),
         })
     }
