@@ -104,7 +104,9 @@
 //!
 //! Examples: `plan_scale` (plan N vs N devices with 1 % drift) and
 //! `sync_scale` (a full sync of N devices through the file journal, optionally
-//! rate limited on a simulated clock; `single`, `bulk` or `job` route).
+//! rate limited on a simulated clock; `single`, `bulk` or `job` route). The
+//! benchmarks proper (`sync_plan`, `sync_throttled`, `sync_crash`) are in the
+//! workspace's `benches` crate, with figures in `BENCHMARKS.md`.
 //!
 //! The IoT Hub and hawkBit Management API connectors are planned as further
 //! features (`iothub`, `hawkbit`); they are not part of this version.
