@@ -28,6 +28,12 @@ const PAIRS: &[(&str, &str, &str, &str)] = &[
     ),
     ("dfu_write_4k", "encode_decode_crc32", "copy", "goal >= 0.5"),
     (
+        "dfu_write_4k",
+        "encode_decode_crc32",
+        "copy_crc32_twice",
+        "context: the same copies and CRCs without framing",
+    ),
+    (
         "twin_decode_32k",
         "decode_validate",
         "serde_json_value",
