@@ -223,7 +223,32 @@ proptest! {
         let _ = ConfirmationBaseAction::from_json(&bytes);
         let _ = CancelAction::from_json(&bytes);
         let _ = ExceptionInfo::from_json(&bytes);
+        let _ = Status::from_json(&bytes);
+        let _ = Artifact::from_json(&bytes);
+        let _ = ConfirmationFeedback::from_json(&bytes);
+        let _ = ActivateAutoConfirm::from_json(&bytes);
+        let _ = AssignedVersion::from_json(&bytes);
         let _ = Md5Sum::parse(&String::from_utf8_lossy(&bytes));
+    }
+
+    /// The CBOR decoders are as robust as the JSON ones.
+    #[cfg(feature = "cbor")]
+    #[test]
+    fn cbor_decoders_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+        let _ = ControllerBase::from_cbor(&bytes);
+        let _ = DeploymentBase::from_cbor(&bytes);
+        let _ = Artifact::from_cbor(&bytes);
+        let _ = ArtifactList::from_cbor(&bytes);
+        let _ = ActionFeedback::from_cbor(&bytes);
+        let _ = Status::from_cbor(&bytes);
+        let _ = ConfigData::from_cbor(&bytes);
+        let _ = ConfirmationBase::from_cbor(&bytes);
+        let _ = ConfirmationBaseAction::from_cbor(&bytes);
+        let _ = ConfirmationFeedback::from_cbor(&bytes);
+        let _ = ActivateAutoConfirm::from_cbor(&bytes);
+        let _ = CancelAction::from_cbor(&bytes);
+        let _ = AssignedVersion::from_cbor(&bytes);
+        let _ = ExceptionInfo::from_cbor(&bytes);
     }
 
     /// Decoding arbitrary JSON-ish structure never panics.

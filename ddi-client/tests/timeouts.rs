@@ -1,0 +1,74 @@
+//! The client's time limits: a server that accepts but never answers, or
+//! answers its head and then stalls, gives a typed, transient timeout in
+//! about the configured time instead of hanging the agent.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use ddi_client::{Backoff, Client, ErrorKind, RetryClass};
+
+/// A loopback server whose every connection is handled by `serve`, kept
+/// open for a while so that only the client's own limits end the request.
+fn server(serve: fn(std::net::TcpStream)) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            thread::spawn(move || serve(stream));
+        }
+    });
+    url
+}
+
+fn read_request(stream: &mut std::net::TcpStream) {
+    let mut buf = [0_u8; 4096];
+    let _ = stream.read(&mut buf);
+}
+
+#[tokio::test]
+async fn a_silent_server_hits_the_request_timeout() {
+    let url = server(|mut s| {
+        read_request(&mut s);
+        thread::sleep(Duration::from_secs(10));
+    });
+    let mut b = Client::builder(url, "DEFAULT");
+    b.backoff(Backoff::none())
+        .request_timeout(Duration::from_millis(300));
+    let c = b.build().unwrap().controller("dev-1").unwrap();
+    let started = Instant::now();
+    let err = c.poll().await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert!(err.is_timeout());
+    assert_eq!(err.retry_class(), RetryClass::Transient);
+}
+
+#[tokio::test]
+async fn a_body_that_stalls_hits_the_read_timeout() {
+    let url = server(|mut s| {
+        read_request(&mut s);
+        // Head and the start of a 1000-byte body, then nothing.
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"config\":");
+        let _ = s.flush();
+        thread::sleep(Duration::from_secs(10));
+    });
+    let mut b = Client::builder(url, "DEFAULT");
+    b.backoff(Backoff::none())
+        .read_timeout(Duration::from_millis(300));
+    let c = b.build().unwrap().controller("dev-1").unwrap();
+    let started = Instant::now();
+    let err = c.poll().await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(err.retry_class(), RetryClass::Transient, "{err:?}");
+    assert!(err.is_timeout(), "{err:?}");
+}
