@@ -12,8 +12,8 @@ use ddi_client::{Backoff, Client, ErrorKind, RetryClass};
 /// A loopback server whose every connection is handled by `serve`, kept
 /// open for a while so that only the client's own limits end the request.
 fn server(serve: fn(std::net::TcpStream)) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let url = format!("http://{}", listener.local_addr().expect("a bound address"));
     thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             thread::spawn(move || serve(stream));
