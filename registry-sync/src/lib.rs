@@ -125,6 +125,10 @@
 
 mod change;
 mod device;
+#[cfg(feature = "hawkbit")]
+pub mod hawkbit;
+#[cfg(feature = "iothub")]
+pub mod iothub;
 mod engine;
 mod error;
 mod event_filter;

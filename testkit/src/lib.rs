@@ -27,6 +27,7 @@
 
 pub mod broker;
 pub mod ddi;
+pub mod iothub;
 pub mod peers;
 pub mod vectors;
 

@@ -11,6 +11,7 @@
 mod goosebit;
 pub mod goosebit_admin;
 mod mosquitto;
+mod postgres;
 mod process;
 
 pub use goosebit::{Goosebit, TENANT as GOOSEBIT_TENANT};

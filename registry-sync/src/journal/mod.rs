@@ -12,6 +12,8 @@
 #[cfg(feature = "test-util")]
 mod crash;
 mod file;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod record;
 mod recovery;
 

@@ -1,0 +1,1 @@
+//! hawkBit Management API connector.

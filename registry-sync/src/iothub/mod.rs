@@ -1,0 +1,1 @@
+//! Azure IoT Hub connector (REST, SAS tokens).

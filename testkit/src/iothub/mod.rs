@@ -1,0 +1,1 @@
+//! An in-process Azure IoT Hub registry simulator.
