@@ -22,7 +22,7 @@ use futures_util::StreamExt;
 use reqwest::{Method, StatusCode, header};
 use tokio::io::AsyncWrite;
 
-pub use file_name::safe_file_name;
+pub use file_name::{MAX_FILE_NAME, safe_file_name};
 pub use verify::HashAlgorithm;
 
 use self::content_range::ContentRange;

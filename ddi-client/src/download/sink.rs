@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use tokio::fs::{self, File, OpenOptions};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWrite, AsyncWriteExt, BufWriter};
 
+use super::file_name::{ETAG_SUFFIX, PART_SUFFIX};
 use super::verify::Verifier;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -45,8 +46,8 @@ impl FileSink {
         verifier: &mut Verifier,
         fallback_validator: Option<String>,
     ) -> Result<(Self, Option<String>)> {
-        let part = dir.join(format!(".{name}.part"));
-        let meta = dir.join(format!(".{name}.part.etag"));
+        let part = dir.join(format!(".{name}{PART_SUFFIX}"));
+        let meta = dir.join(format!(".{name}{ETAG_SUFFIX}"));
         let stored = fs::read_to_string(&meta)
             .await
             .ok()
