@@ -72,3 +72,30 @@ async fn a_body_that_stalls_hits_the_read_timeout() {
     assert_eq!(err.retry_class(), RetryClass::Transient, "{err:?}");
     assert!(err.is_timeout(), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_server_that_never_finishes_the_handshake_hits_the_connect_timeout() {
+    // TCP connects, but the TLS handshake never gets an answer: only the
+    // connect timeout (which covers the handshake) can end this; the request
+    // and read limits are far away.
+    let url = server(|mut s| {
+        read_request(&mut s);
+        thread::sleep(Duration::from_secs(10));
+    })
+    .replace("http://", "https://");
+    let mut b = Client::builder(url, "DEFAULT");
+    b.backoff(Backoff::none())
+        .connect_timeout(Duration::from_millis(300))
+        .request_timeout(Duration::from_secs(60))
+        .read_timeout(Duration::from_secs(60));
+    let c = b.build().unwrap().controller("dev-1").unwrap();
+    let started = Instant::now();
+    let err = c.poll().await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(err.is_timeout(), "{err:?}");
+    assert_eq!(err.retry_class(), RetryClass::Transient, "{err:?}");
+}
