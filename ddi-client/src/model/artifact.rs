@@ -83,3 +83,48 @@ impl Artifact {
         self.links.download()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn links(rels: &[&str]) -> ArtifactLinks {
+        ArtifactLinks(
+            rels.iter()
+                .map(|rel| ((*rel).to_owned(), Link::new(format!("https://h/{rel}"))))
+                .collect(),
+        )
+    }
+
+    fn href(link: Option<&Link>) -> Option<&str> {
+        link.map(|l| l.href.as_str())
+    }
+
+    #[test]
+    fn download_prefers_download_then_download_http_then_any_non_md5_relation() {
+        let all = ["download", "download-http", "md5sum", "md5sum-http", "custom"];
+        assert_eq!(href(links(&all).download()), Some("https://h/download"));
+        let no_https = ["download-http", "md5sum", "md5sum-http", "custom"];
+        assert_eq!(
+            href(links(&no_https).download()),
+            Some("https://h/download-http")
+        );
+        // a misconfigured server's own relation name is still a download link...
+        assert_eq!(
+            href(links(&["md5sum-http", "mirror"]).download()),
+            Some("https://h/mirror")
+        );
+        // ...but a checksum file never is
+        assert_eq!(href(links(&["md5sum", "md5sum-http"]).download()), None);
+        assert_eq!(href(links(&[]).download()), None);
+    }
+
+    #[test]
+    fn md5sum_prefers_md5sum_then_md5sum_http() {
+        let both = links(&["md5sum-http", "md5sum", "download"]);
+        assert_eq!(href(both.md5sum()), Some("https://h/md5sum"));
+        let http = links(&["md5sum-http", "download"]);
+        assert_eq!(href(http.md5sum()), Some("https://h/md5sum-http"));
+        assert_eq!(href(links(&["download"]).md5sum()), None);
+    }
+}
