@@ -16,4 +16,5 @@ mod process;
 
 pub use goosebit::{Goosebit, TENANT as GOOSEBIT_TENANT};
 pub use mosquitto::{Mosquitto, MosquittoOptions};
+pub use postgres::Postgres;
 pub use process::free_port;
