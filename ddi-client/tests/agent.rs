@@ -23,6 +23,8 @@ type Installs = Arc<Mutex<Vec<(String, Vec<Vec<u8>>)>>>;
 #[derive(Clone, Default)]
 struct Recorder {
     installs: Installs,
+    /// Action ids the installer was asked to resume.
+    resumed: Arc<Mutex<Vec<String>>>,
     fail: bool,
     consent: bool,
 }
@@ -39,6 +41,16 @@ impl Installer for Recorder {
             success: !self.fail,
             code: Some(if self.fail { 7 } else { 0 }),
             details: vec![],
+        }
+    }
+    async fn resume_install(&self, d: &DeploymentBase, files: &[PathBuf]) -> InstallOutcome {
+        // This installer's installation is "reboot into the new slot": on
+        // resume it only checks that the files it would have booted are there.
+        self.resumed.lock().unwrap().push(d.id.to_string());
+        InstallOutcome {
+            success: files.iter().all(|f| f.exists()),
+            code: Some(0),
+            details: vec!["booted the new slot".into()],
         }
     }
     async fn consent(&self, _: &ConfirmationBaseAction) -> bool {
@@ -418,4 +430,172 @@ async fn cancel_during_a_slow_download_is_noticed_and_accepted() {
     );
     assert!(rec.installs.lock().unwrap().is_empty());
     assert!(!dir.path().join("downloads").exists());
+}
+
+/// Every file under `dir` whose name ends with `suffix`, with its size.
+fn files_ending_with(dir: &std::path::Path, suffix: &str) -> Vec<(PathBuf, u64)> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.to_string_lossy().ends_with(suffix) {
+                let len = e.metadata().map(|m| m.len()).unwrap_or(0);
+                found.push((path, len));
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_killed_mid_download_resumes_from_its_partial_file_after_restart() {
+    let (server, client) = setup();
+    let dir = tempfile::tempdir().unwrap();
+    server.inject(FaultRule::always(
+        RouteKind::ArtifactDownload,
+        Fault::Slow {
+            bytes_per_second: 400_000,
+        },
+    ));
+    let size = 2_000_000;
+    let dep = server.deploy(
+        &["dev-13"],
+        ModuleSpec::new("fw", "1.0.0").artifact(ArtifactSpec::generated("big.bin", size, 5)),
+        &Assignment::default(),
+    );
+    let mut first = agent(&client, "dev-13", Recorder::default(), dir.path());
+    let run = tokio::spawn(async move { first.step().await });
+    // "Kill" the process once some bytes are durably on disk.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let kept = loop {
+        let parts = files_ending_with(dir.path(), ".big.bin.part");
+        if let Some((_, len)) = parts.first().filter(|(_, len)| *len > 0) {
+            break *len;
+        }
+        assert!(std::time::Instant::now() < deadline, "no partial file");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    run.abort();
+    let _ = run.await;
+    server.clear_faults();
+    server.reset_requests();
+
+    let rec = Recorder::default();
+    let mut second = agent(&client, "dev-13", rec.clone(), dir.path());
+    let report = second.step().await.unwrap();
+    assert_eq!(report.decision, Decision::Download { install: true });
+    let downloads: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.route == RouteKind::ArtifactDownload)
+        .collect();
+    let first_range = downloads.first().and_then(|r| r.range.clone());
+    let part_len = first_range
+        .as_deref()
+        .and_then(|r| r.strip_prefix("bytes="))
+        .and_then(|r| r.strip_suffix('-'))
+        .and_then(|n| n.parse::<u64>().ok())
+        .expect("the restarted download asks for the rest only");
+    assert!(part_len >= kept && part_len < size, "resumed at {part_len}");
+    let installs = rec.installs.lock().unwrap().clone();
+    assert_eq!(installs.len(), 1);
+    let expected = testkit::ddi::ArtifactData::Generated { len: size, seed: 5 }.to_bytes();
+    assert_eq!(installs[0].1[0].len() as u64, size);
+    assert!(
+        installs[0].1[0] == expected.as_ref(),
+        "the resumed file is the artifact"
+    );
+    assert_eq!(
+        server.action(dep.actions[0]).unwrap().status,
+        ActionStatus::Finished
+    );
+    assert!(files_ending_with(dir.path(), ".part").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_installation_rejects_a_cancel_and_is_resumed_not_rerun() {
+    let (server, client) = setup();
+    let dir = tempfile::tempdir().unwrap();
+    let dep = server.deploy(&["dev-14"], module(b"slot-b"), &Assignment::default());
+    let action = dep.actions[0];
+    // The previous run started the installer (which rebooted the device).
+    let state = format!(r#"{{"id":"{}","phase":"installing"}}"#, action.0);
+    std::fs::write(dir.path().join("agent-state.json"), state).unwrap();
+    server.cancel(action).unwrap();
+
+    let rec = Recorder::default();
+    let mut a = agent(&client, "dev-14", rec.clone(), dir.path());
+    assert_eq!(a.step().await.unwrap().decision, Decision::RejectCancel);
+    let after_reject = server.action(action).unwrap();
+    assert_eq!(after_reject.status, ActionStatus::Running);
+    assert_eq!(
+        after_reject.last_feedback().unwrap().execution.as_deref(),
+        Some("rejected")
+    );
+
+    assert_eq!(a.step().await.unwrap().decision, Decision::ResumeInstall);
+    assert_eq!(*rec.resumed.lock().unwrap(), vec![action.0.to_string()]);
+    assert!(
+        rec.installs.lock().unwrap().is_empty(),
+        "the installer is not run a second time"
+    );
+    let done = server.action(action).unwrap();
+    assert_eq!(done.status, ActionStatus::Finished);
+    let last = done.last_feedback().unwrap();
+    assert_eq!(last.finished.as_deref(), Some("success"));
+    assert!(last.messages.iter().any(|m| m == "booted the new slot"));
+    assert!(
+        !dir.path().join("agent-state.json").exists() || {
+            let s = std::fs::read_to_string(dir.path().join("agent-state.json")).unwrap();
+            s.trim() == "null" || s.trim().is_empty()
+        }
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feedback_reports_download_progress_per_artifact_then_the_result() {
+    let (server, client) = setup();
+    let dir = tempfile::tempdir().unwrap();
+    let rec = Recorder::default();
+    let mut a = agent(&client, "dev-15", rec.clone(), dir.path());
+    let dep = server.deploy(
+        &["dev-15"],
+        ModuleSpec::new("fw", "1.0.0")
+            .artifact(ArtifactSpec::new("a.bin", &b"first"[..]))
+            .artifact(ArtifactSpec::new("b.bin", &b"second"[..]))
+            .artifact(ArtifactSpec::new("c.bin", &b"third"[..])),
+        &Assignment::default(),
+    );
+    a.step().await.unwrap();
+    let action = server.action(dep.actions[0]).unwrap();
+    let seen: Vec<_> = action
+        .feedback()
+        .map(|e| {
+            (
+                e.execution.clone().unwrap_or_default(),
+                e.finished.clone().unwrap_or_default(),
+                e.progress,
+            )
+        })
+        .collect();
+    let s = |x: &str| x.to_owned();
+    assert_eq!(
+        seen,
+        vec![
+            (s("download"), s("none"), None),
+            (s("proceeding"), s("none"), Some((1, Some(3)))),
+            (s("proceeding"), s("none"), Some((2, Some(3)))),
+            (s("proceeding"), s("none"), Some((3, Some(3)))),
+            (s("proceeding"), s("none"), None),
+            (s("closed"), s("success"), None),
+        ]
+    );
+    assert!(action.feedback().all(|e| e.timestamp.is_some()));
+    assert_eq!(rec.installs.lock().unwrap()[0].1.len(), 3);
 }

@@ -102,6 +102,10 @@ pub enum Decision {
     },
     /// Install the already downloaded artifacts.
     Install,
+    /// An earlier run started installing and recorded no result (crash,
+    /// power loss, or a reboot by the installer): let the installer find
+    /// out where it got to ([`Installer::resume_install`](super::Installer::resume_install)).
+    ResumeInstall,
     /// Report the persisted installer result.
     ReportResult {
         /// Whether it succeeded.
@@ -187,7 +191,7 @@ pub fn decide(
                 Some(Phase::Installed { success, code }) => {
                     Decision::ReportResult { success, code }
                 }
-                Some(Phase::Installing) => Decision::Install,
+                Some(Phase::Installing) => Decision::ResumeInstall,
                 Some(Phase::Downloaded) if may_install => Decision::Install,
                 Some(Phase::Downloaded) => Decision::ReportDownloaded,
                 Some(Phase::DownloadReported) if may_install => Decision::Install,
@@ -298,7 +302,7 @@ mod tests {
         );
         assert_eq!(
             decide(&offer, Some(&state(Phase::Installing)), p),
-            Decision::Install
+            Decision::ResumeInstall
         );
         assert_eq!(
             decide(

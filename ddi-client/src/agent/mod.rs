@@ -50,9 +50,23 @@ pub struct InstallOutcome {
 #[async_trait::async_trait]
 pub trait Installer: Send + Sync {
     /// Installs the verified files of `deployment` (one path per artifact, in
-    /// chunk order). May be called again for the same action after a crash
-    /// during installation, so it should be idempotent.
+    /// chunk order).
     async fn install(&self, deployment: &DeploymentBase, files: &[PathBuf]) -> InstallOutcome;
+
+    /// Called instead of [`Self::install`] when the agent starts and finds
+    /// that an earlier run started installing `deployment` but recorded no
+    /// result: the process crashed, the power went, or the installer
+    /// rebooted the device to activate the update. An installer that
+    /// reboots into the new image should check here whether it booted and
+    /// report that, not install again. Default: install again, so plain
+    /// installers must be idempotent.
+    async fn resume_install(
+        &self,
+        deployment: &DeploymentBase,
+        files: &[PathBuf],
+    ) -> InstallOutcome {
+        self.install(deployment, files).await
+    }
 
     /// Whether to confirm an action that waits for consent. Default: yes.
     async fn consent(&self, _action: &ConfirmationBaseAction) -> bool {
@@ -307,7 +321,7 @@ impl<I: Installer + 'static> Agent<I> {
                 };
                 self.set_phase(base, Phase::Downloaded).await?;
                 if *install {
-                    self.install(link, base, &files).await
+                    self.install(link, base, &files, false).await
                 } else {
                     self.report_downloaded(link, base).await
                 }
@@ -315,7 +329,7 @@ impl<I: Installer + 'static> Agent<I> {
             (Offer::Deployment { link, base }, Decision::ReportDownloaded) => {
                 self.report_downloaded(link, base).await
             }
-            (Offer::Deployment { link, base }, Decision::Install) => {
+            (Offer::Deployment { link, base }, Decision::Install | Decision::ResumeInstall) => {
                 // After a restart the files are already verified on disk.
                 let files = match self.download_all(link, base).await {
                     Ok(Some(files)) => files,
@@ -323,7 +337,8 @@ impl<I: Installer + 'static> Agent<I> {
                     Err(e) if e.is_transient() => return Err(e),
                     Err(e) => return self.fail(link, base, &e).await,
                 };
-                self.install(link, base, &files).await
+                let resume = matches!(decision, Decision::ResumeInstall);
+                self.install(link, base, &files, resume).await
             }
             (Offer::Deployment { link, base }, Decision::ReportResult { success, code }) => {
                 self.report_result(link, base, *success, *code, Vec::new())
@@ -416,18 +431,30 @@ impl<I: Installer + 'static> Agent<I> {
         }
     }
 
+    /// Runs the installer (or, after an interrupted installation, asks it to
+    /// resume) and reports its outcome.
     async fn install(
         &self,
         link: &crate::model::Link,
         base: &DeploymentBase,
         files: &[PathBuf],
+        resume: bool,
     ) -> Result<()> {
         self.set_phase(base, Phase::Installing).await?;
+        let detail = if resume {
+            "resuming an interrupted installation"
+        } else {
+            "installing"
+        };
         let fb = ActionFeedback::new(Execution::Proceeding, Finished::None)
-            .with_detail("installing")
+            .with_detail(detail)
             .timestamped_now();
         self.feedback(link, &fb).await?;
-        let outcome = self.installer.install(base, files).await;
+        let outcome = if resume {
+            self.installer.resume_install(base, files).await
+        } else {
+            self.installer.install(base, files).await
+        };
         self.set_phase(
             base,
             Phase::Installed {

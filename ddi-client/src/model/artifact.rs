@@ -102,7 +102,13 @@ mod tests {
 
     #[test]
     fn download_prefers_download_then_download_http_then_any_non_md5_relation() {
-        let all = ["download", "download-http", "md5sum", "md5sum-http", "custom"];
+        let all = [
+            "download",
+            "download-http",
+            "md5sum",
+            "md5sum-http",
+            "custom",
+        ];
         assert_eq!(href(links(&all).download()), Some("https://h/download"));
         let no_https = ["download-http", "md5sum", "md5sum-http", "custom"];
         assert_eq!(
