@@ -1,1 +1,71 @@
-//! hawkBit Management API connector.
+//! hawkBit Management API connector (feature `hawkbit`).
+//!
+//! [`HawkbitRegistry`] keeps one hawkBit tenant's targets as an
+//! [`ExternalRegistry`](crate::ExternalRegistry), as master or replica.
+//!
+//! # Mapping
+//!
+//! | record | target |
+//! | --- | --- |
+//! | `id` | `controllerId` (and `name` of created targets) |
+//! | `credentials.primary` | `securityToken` (secondary not stored); a created target without credentials gets hawkBit's generated 32-hex token |
+//! | `tags` | target **metadata**, one entry per tag; the ownership tag of a [`Scope::Tag`](crate::Scope) (e.g. `managedBy=hub-eu1`) is a metadata entry like any other |
+//! | `attributes` | target attributes: read with `GET /rest/v1/targets/{id}/attributes`, written as the device would, with DDI `PUT …/configData` (`mode: replace`) under the tenant's **gateway token** through `ddi-client` |
+//! | `status` | enabled, or soft-deleted (below) |
+//!
+//! hawkBit's limits are checked before any request (a refused record changes
+//! nothing): `controllerId` 1–256 characters without whitespace, token 1–128,
+//! metadata key ≤ 128 / value ≤ 4000 / 100 entries (the reason entry
+//! included), attributes key and value ≤ 128 characters of hawkBit's
+//! allowed set, 100 entries (`twin-model`'s limits; its IoT Hub twin mapping
+//! produces attributes within them).
+//!
+//! # What hawkBit lacks, and what stands in
+//!
+//! * **No etags** in the Management API: [`Capabilities::etags`](crate::Capabilities)
+//!   is `false` and preconditions are not checked; concurrent writers are
+//!   last-writer-wins.
+//! * **No disable**: soft delete assigns a target tag (default `disabled`,
+//!   created on first use) and writes the reason to the metadata key
+//!   `registrySync.disabledReason`. The target, its token, its action history
+//!   and attributes stay; DDI keeps answering it (hawkBit has no way to lock
+//!   a target out short of changing its token). Reading a target with the tag
+//!   gives `DeviceStatus::Disabled` with that reason; writing an enabled
+//!   record removes the tag and the reason. Both marks are configurable
+//!   ([`HawkbitConfig::with_soft_delete_marks`]).
+//! * **Attributes are device-owned**: only DDI (or DMF) writes them, so
+//!   attribute changes need [`HawkbitConfig::with_gateway_token`]; without it
+//!   they fail with `Unsupported`.
+//! * **Not atomic**: a create is a `POST /targets` followed by metadata,
+//!   tag and attribute writes. Transient failures of the follow-ups are
+//!   retried inside the call; if they still fail, the target exists but is
+//!   incomplete, the engine's retry of the create meets `AlreadyExists`, and
+//!   the next sync updates it.
+//!
+//! # Several hubs into one tenant
+//!
+//! Each sync uses its own [`Scope`](crate::Scope): with `Scope::tag("managedBy",
+//! "hub-eu1")` the tag lands as metadata `managedBy=hub-eu1` and the planner
+//! only touches targets carrying it; with `Scope::id_prefix("eu1-")` only
+//! targets whose id starts with the prefix. [`HawkbitConfig::scope_filter`]
+//! gives the matching FIQL filter (`metadata.managedBy=="hub-eu1"`,
+//! `controllerId=="eu1-*"`) so listing reads only this sync's targets.
+//!
+//! # Errors
+//!
+//! 429 → `Throttled` (with `Retry-After`), 5xx and connection failures →
+//! `Unavailable`, timeouts → `Timeout`, 404 → `NotFound`, 409 →
+//! `AlreadyExists`, 401/403 → `Unauthorized`, hawkBit quota errors (`errorCode`
+//! `hawkbit.server.error.quota.*`, 403 or 429) and other 4xx → `Rejected`,
+//! unreadable JSON → `Decode`. The password and tokens never appear in
+//! `Debug`, errors or logs.
+
+mod config;
+mod mapping;
+mod mgmt;
+pub mod model;
+mod registry;
+
+pub use config::{DEFAULT_DISABLED_TAG, DEFAULT_REASON_KEY, HawkbitConfig};
+pub use mapping::TargetMapping;
+pub use registry::HawkbitRegistry;

@@ -24,7 +24,7 @@ impl ApiError {
         Self { status, info: None }
     }
 
-    fn with(
+    pub(crate) fn with(
         status: StatusCode,
         exception_class: &'static str,
         error_code: &'static str,

@@ -173,6 +173,9 @@ fn id_of(p: &DdiPath) -> Result<u64, ApiError> {
 /// The entry point of the DDI listener.
 pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    if super::mgmt::is_mgmt(parts.uri.path()) {
+        return super::mgmt::handle(shared, parts, body).await;
+    }
     let path = parts.uri.path().to_owned();
     let parsed = route::parse(&path);
     let kind = parsed.as_ref().map_or(RouteKind::Unknown, |p| p.kind);
@@ -409,9 +412,16 @@ fn try_dispatch(
                 download::artifact_response(artifact, headers, faults)
             })
         }
-        RouteKind::CdnDownload | RouteKind::CdnMd5Sum | RouteKind::Unknown => {
-            Err(ApiError::empty(StatusCode::NOT_FOUND))
-        }
+        RouteKind::CdnDownload
+        | RouteKind::CdnMd5Sum
+        | RouteKind::MgmtTargets
+        | RouteKind::MgmtTarget
+        | RouteKind::MgmtTargetAttributes
+        | RouteKind::MgmtTargetTags
+        | RouteKind::MgmtTargetMetadata
+        | RouteKind::MgmtTags
+        | RouteKind::MgmtTagAssignment
+        | RouteKind::Unknown => Err(ApiError::empty(StatusCode::NOT_FOUND)),
     }
 }
 

@@ -138,6 +138,7 @@ mod faults;
 mod feedback;
 mod http;
 mod http_date;
+mod mgmt;
 mod render;
 mod requests;
 mod route;

@@ -44,12 +44,26 @@ pub enum RouteKind {
     CdnDownload,
     /// An `.MD5SUM` on the CDN listener.
     CdnMd5Sum,
+    /// Management API `GET/POST /rest/v1/targets`.
+    MgmtTargets,
+    /// Management API `GET/PUT/DELETE /rest/v1/targets/{controllerId}`.
+    MgmtTarget,
+    /// Management API `GET /rest/v1/targets/{controllerId}/attributes`.
+    MgmtTargetAttributes,
+    /// Management API `GET /rest/v1/targets/{controllerId}/tags`.
+    MgmtTargetTags,
+    /// Management API `…/targets/{controllerId}/metadata[/{key}]`.
+    MgmtTargetMetadata,
+    /// Management API `/rest/v1/targettags[/{tagId}]`.
+    MgmtTags,
+    /// Management API `/rest/v1/targettags/{tagId}/assigned[/{controllerId}]`.
+    MgmtTagAssignment,
     /// Anything else.
     Unknown,
 }
 
 impl RouteKind {
-    pub(crate) const ALL: [Self; 19] = [
+    pub(crate) const ALL: [Self; 26] = [
         Self::Root,
         Self::DeploymentBase,
         Self::DeploymentFeedback,
@@ -68,6 +82,13 @@ impl RouteKind {
         Self::ArtifactMd5Sum,
         Self::CdnDownload,
         Self::CdnMd5Sum,
+        Self::MgmtTargets,
+        Self::MgmtTarget,
+        Self::MgmtTargetAttributes,
+        Self::MgmtTargetTags,
+        Self::MgmtTargetMetadata,
+        Self::MgmtTags,
+        Self::MgmtTagAssignment,
         Self::Unknown,
     ];
 

@@ -41,6 +41,7 @@ impl Shared {
 #[derive(Debug, Clone)]
 pub struct DdiServerBuilder {
     tenants: Vec<(String, TenantConfig)>,
+    mgmt_users: Vec<(String, String, String)>,
     request_log: bool,
     worker_threads: usize,
     links: ArtifactLinks,
@@ -51,6 +52,7 @@ impl Default for DdiServerBuilder {
     fn default() -> Self {
         Self {
             tenants: Vec::new(),
+            mgmt_users: Vec::new(),
             request_log: true,
             worker_threads: 2,
             links: ArtifactLinks::default(),
@@ -64,6 +66,19 @@ impl DdiServerBuilder {
     /// [`DEFAULT_TENANT`] with [`TenantConfig::default`].
     pub fn tenant(mut self, name: impl Into<String>, config: TenantConfig) -> Self {
         self.tenants.push((name.into(), config));
+        self
+    }
+
+    /// Adds a Management API user (HTTP basic auth, as `user` or
+    /// `TENANT\\user`) to `tenant`. Without any, the Management API answers 401.
+    pub fn mgmt_user(
+        mut self,
+        tenant: impl Into<String>,
+        user: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
+        self.mgmt_users
+            .push((tenant.into(), user.into(), password.into()));
         self
     }
 
@@ -123,6 +138,9 @@ impl DdiServerBuilder {
         }
         for (name, config) in self.tenants {
             store.set_tenant(&name, config);
+        }
+        for (tenant, user, password) in self.mgmt_users {
+            store.tenant_mut(&tenant).mgmt.users.push((user, password));
         }
         let shared = Arc::new(Shared {
             store: Mutex::new(store),
@@ -262,6 +280,21 @@ impl DdiServer {
     /// plus tenant.
     pub fn tenant_url(&self) -> String {
         format!("{}/{DEFAULT_TENANT}", self.url())
+    }
+
+    /// `http://127.0.0.1:<port>/rest/v1`: the Management API root.
+    pub fn mgmt_url(&self) -> String {
+        format!("{}/rest/v1", self.url())
+    }
+
+    /// Adds a Management API user to `tenant` (see [`DdiServerBuilder::mgmt_user`]).
+    pub fn add_mgmt_user(&self, tenant: &str, user: &str, password: &str) {
+        self.shared
+            .store()
+            .tenant_mut(tenant)
+            .mgmt
+            .users
+            .push((user.to_owned(), password.to_owned()));
     }
 
     /// `…/DEFAULT/controller/v1/<id>`: the controller's root resource.

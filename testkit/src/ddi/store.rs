@@ -127,6 +127,8 @@ pub(crate) struct Tenant {
     pub(crate) config: TenantConfig,
     pub(crate) sleep: String,
     pub(crate) controllers: HashMap<String, Controller>,
+    /// What only the Management API sees (names, metadata, tags, users).
+    pub(crate) mgmt: super::mgmt::MgmtTenant,
 }
 
 impl Tenant {
@@ -135,6 +137,7 @@ impl Tenant {
             sleep: format_sleep(config.polling_time),
             config,
             controllers: HashMap::new(),
+            mgmt: super::mgmt::MgmtTenant::default(),
         }
     }
 }

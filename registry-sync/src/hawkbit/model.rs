@@ -1,0 +1,48 @@
+//! The Management API documents the connector reads and writes: targets,
+//! tags and metadata are `twin-model`'s hawkBit types; paged lists are here.
+
+use serde::Deserialize;
+
+pub use twin_model::hawkbit::target::{ConfigData, ConfigDataMode, MetadataEntry, Tag, Target};
+
+/// A paged Management API list (`{content, total, size}`).
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+pub struct PagedList<T> {
+    /// This page's entries.
+    #[serde(default)]
+    pub content: Vec<T>,
+    /// Entries over all pages.
+    #[serde(default)]
+    pub total: u64,
+    /// Entries on this page.
+    #[serde(default)]
+    pub size: u64,
+}
+
+impl<T> Default for PagedList<T> {
+    fn default() -> Self {
+        Self {
+            content: Vec::new(),
+            total: 0,
+            size: 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paged_lists_decode_leniently() {
+        let p: PagedList<MetadataEntry> = serde_json::from_str(
+            r#"{"content":[{"key":"k","value":"v"}],"total":3,"size":1,"extra":true}"#,
+        )
+        .unwrap();
+        assert_eq!((p.content.len(), p.total, p.size), (1, 3, 1));
+        let empty: PagedList<Tag> = serde_json::from_str("{}").unwrap();
+        assert!(empty.content.is_empty());
+    }
+}

@@ -1,0 +1,302 @@
+//! The FIQL (RSQL) subset of the simulated Management API's `q` parameter:
+//! `field==value` and `field!=value`, `*` wildcards, `;` (and) binding
+//! tighter than `,` (or), values optionally quoted. Parentheses and the
+//! other operators (`=in=`, `=lt=`, ...) are refused with a 400, as are
+//! unknown fields.
+
+use super::errors;
+use crate::ddi::errors::ApiError;
+
+/// What a comparison looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Selector {
+    ControllerId,
+    Name,
+    Description,
+    UpdateStatus,
+    /// A target tag's name.
+    Tag,
+    /// A target metadata value by key (`metadata.KEY`).
+    Metadata(String),
+    /// A target attribute by key (`attribute.KEY`).
+    Attribute(String),
+    /// A tag's colour.
+    Colour,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Comparison {
+    selector: Selector,
+    equal: bool,
+    pattern: String,
+}
+
+/// A parsed query: an OR of ANDs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Query {
+    any_of: Vec<Vec<Comparison>>,
+}
+
+impl Query {
+    /// Parses `q`; `allowed` says which selectors this entity has.
+    pub(crate) fn parse(q: &str, allowed: &dyn Fn(&Selector) -> bool) -> Result<Self, ApiError> {
+        let mut any_of = Vec::new();
+        for alternative in split_top(q, ',')? {
+            let mut all_of = Vec::new();
+            for term in split_top(&alternative, ';')? {
+                let c = comparison(&term)?;
+                if !allowed(&c.selector) {
+                    return Err(errors::rsql_invalid_field(&term));
+                }
+                all_of.push(c);
+            }
+            any_of.push(all_of);
+        }
+        Ok(Self { any_of })
+    }
+
+    /// Whether an entity matches; `values` gives what it holds for a selector
+    /// (several tag names, one metadata value, nothing when absent).
+    pub(crate) fn matches(&self, values: &dyn Fn(&Selector) -> Vec<String>) -> bool {
+        self.any_of.iter().any(|all| {
+            all.iter().all(|c| {
+                let hit = values(&c.selector).iter().any(|v| glob(&c.pattern, v));
+                hit == c.equal
+            })
+        })
+    }
+}
+
+/// Splits at `sep` outside quotes, unquoting nothing yet.
+fn split_top(q: &str, sep: char) -> Result<Vec<String>, ApiError> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for ch in q.chars() {
+        if escaped {
+            current.push(ch);
+            escaped = false;
+            continue;
+        }
+        match (quote, ch) {
+            (Some(_), '\\') => {
+                current.push(ch);
+                escaped = true;
+            }
+            (Some(open), c) if c == open => {
+                current.push(ch);
+                quote = None;
+            }
+            (Some(_), _) => current.push(ch),
+            (None, '"' | '\'') => {
+                current.push(ch);
+                quote = Some(ch);
+            }
+            (None, '(' | ')') => return Err(errors::rsql_syntax(q)),
+            (None, c) if c == sep => parts.push(std::mem::take(&mut current)),
+            (None, _) => current.push(ch),
+        }
+    }
+    if quote.is_some() || escaped {
+        return Err(errors::rsql_syntax(q));
+    }
+    parts.push(current);
+    if parts.iter().any(|p| p.trim().is_empty()) {
+        return Err(errors::rsql_syntax(q));
+    }
+    Ok(parts)
+}
+
+fn comparison(term: &str) -> Result<Comparison, ApiError> {
+    let (field, equal, value) = if let Some((f, v)) = term.split_once("==") {
+        (f, true, v)
+    } else if let Some((f, v)) = term.split_once("!=") {
+        (f, false, v)
+    } else {
+        return Err(errors::rsql_syntax(term));
+    };
+    let field = field.trim();
+    if field.is_empty() || field.contains(['=', '!', '<', '>', '~', ' ']) {
+        return Err(errors::rsql_syntax(term));
+    }
+    let selector = selector(field).ok_or_else(|| errors::rsql_invalid_field(field))?;
+    let pattern = unquote(value.trim()).ok_or_else(|| errors::rsql_syntax(term))?;
+    Ok(Comparison {
+        selector,
+        equal,
+        pattern,
+    })
+}
+
+fn selector(field: &str) -> Option<Selector> {
+    let lower = field.to_ascii_lowercase();
+    for (prefix, make) in [
+        ("metadata.", Selector::Metadata as fn(String) -> Selector),
+        ("attribute.", Selector::Attribute),
+    ] {
+        if lower.starts_with(prefix) {
+            let key = field.get(prefix.len()..).unwrap_or_default();
+            return (!key.is_empty()).then(|| make(key.to_owned()));
+        }
+    }
+    Some(match lower.as_str() {
+        "id" | "controllerid" => Selector::ControllerId,
+        "name" => Selector::Name,
+        "description" => Selector::Description,
+        "updatestatus" => Selector::UpdateStatus,
+        "tag" | "tags.name" => Selector::Tag,
+        "colour" => Selector::Colour,
+        _ => return None,
+    })
+}
+
+/// A bare value (no reserved characters) or a quoted one with `\` escapes.
+fn unquote(v: &str) -> Option<String> {
+    let mut chars = v.chars();
+    match chars.next() {
+        None => None,
+        Some(q @ ('"' | '\'')) => {
+            let inner = v.get(1..v.len().checked_sub(1)?)?;
+            if !v.ends_with(q) || v.len() < 2 {
+                return None;
+            }
+            let mut out = String::new();
+            let mut escaped = false;
+            for ch in inner.chars() {
+                if escaped {
+                    out.push(ch);
+                    escaped = false;
+                } else if ch == '\\' {
+                    escaped = true;
+                } else {
+                    out.push(ch);
+                }
+            }
+            (!escaped).then_some(out)
+        }
+        Some(_) => {
+            let reserved = v.chars().any(|c| {
+                matches!(
+                    c,
+                    '"' | '\'' | '(' | ')' | ';' | ',' | '=' | '!' | '<' | '>' | '~'
+                ) || c.is_whitespace()
+            });
+            (!reserved).then(|| v.to_owned())
+        }
+    }
+}
+
+/// `*` matches any run of characters; everything else literally.
+pub(crate) fn glob(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            Some(c) if Some(c) == t.get(ti) => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|c| *c == '*'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn any(_: &Selector) -> bool {
+        true
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob("hub1-*", "hub1-dev"));
+        assert!(glob("*", ""));
+        assert!(glob("a*c*e", "abcde"));
+        assert!(!glob("a*c", "abd"));
+        assert!(glob("exact", "exact"));
+        assert!(!glob("exact", "exact2"));
+    }
+
+    #[test]
+    fn and_binds_tighter_than_or() {
+        let q = Query::parse("controllerId==a*;tag==x,name==z", &any).unwrap();
+        let target = |id: &'static str, tag: &'static str, name: &'static str| {
+            move |s: &Selector| match s {
+                Selector::ControllerId => vec![id.to_owned()],
+                Selector::Tag => vec![tag.to_owned()],
+                Selector::Name => vec![name.to_owned()],
+                _ => vec![],
+            }
+        };
+        assert!(q.matches(&target("ab", "x", "n")));
+        assert!(!q.matches(&target("ab", "y", "n")));
+        assert!(q.matches(&target("b", "y", "z")));
+    }
+
+    #[test]
+    fn quoted_values_and_metadata() {
+        let q = Query::parse("metadata.managedBy==\"hub;1\"", &any).unwrap();
+        let with = |v: &'static str| {
+            move |s: &Selector| match s {
+                Selector::Metadata(k) if k == "managedBy" => vec![v.to_owned()],
+                _ => vec![],
+            }
+        };
+        assert!(q.matches(&with("hub;1")));
+        assert!(!q.matches(&with("hub2")));
+        let not = Query::parse("metadata.managedBy!=hub1", &any).unwrap();
+        assert!(not.matches(&|_: &Selector| vec![]));
+    }
+
+    #[test]
+    fn unsupported_syntax_and_fields_are_400() {
+        for q in [
+            "(a==b)",
+            "name=in=(a,b)",
+            "name==",
+            "nosuch==1",
+            "a==b;",
+            "name==\"open",
+        ] {
+            assert_eq!(
+                Query::parse(q, &any).unwrap_err().status,
+                axum::http::StatusCode::BAD_REQUEST,
+                "{q}"
+            );
+        }
+        let only_name = |s: &Selector| *s == Selector::Name;
+        assert!(Query::parse("colour==red", &only_name).is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_never_panics(q in "\\PC{0,40}") {
+            let _ = Query::parse(&q, &any);
+        }
+
+        #[test]
+        fn star_matches_everything(s in "\\PC{0,20}") {
+            proptest::prop_assert!(glob("*", &s));
+            let with_star = format!("{s}*");
+            proptest::prop_assert!(glob(&with_star, &s));
+        }
+    }
+}
