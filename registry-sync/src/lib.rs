@@ -27,7 +27,9 @@
 //!   ([`lifecycle`]) and the journal
 //!   recovery ([`journal::recover`], [`journal::audit`]).
 //! * **Driver**: the [`Engine`], with its [`journal::JournalStore`]
-//!   ([`journal::FileJournal`] by default) and a typed stream of [`Outcome`]s.
+//!   ([`journal::FileJournal`] by default; `journal::PostgresJournal` with
+//!   feature `postgres`, for services running several replicas) and a typed
+//!   stream of [`Outcome`]s.
 //!
 //! # Quick start
 //!
@@ -101,6 +103,7 @@
 //! | --- | --- | --- |
 //! | `memory` | yes | [`MemoryRegistry`], [`MemoryFeed`], [`Fault`]: an in-memory registry with fault injection |
 //! | `test-util` | no | `journal::CrashAfter`: a journal wrapper that simulates a process kill after N records |
+//! | `postgres` | no | `journal::PostgresJournal`: the journal in a PostgreSQL table (one journal per sync name, one replica at a time per journal), over `tokio-postgres` |
 //!
 //! Examples: `plan_scale` (plan N vs N devices with 1 % drift) and
 //! `sync_scale` (a full sync of N devices through the file journal, optionally

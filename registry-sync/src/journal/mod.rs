@@ -20,6 +20,8 @@ mod recovery;
 #[cfg(feature = "test-util")]
 pub use crash::CrashAfter;
 pub use file::FileJournal;
+#[cfg(feature = "postgres")]
+pub use postgres::{JournalLocked, PostgresJournal, PostgresJournalOptions, tokio_postgres};
 pub use record::{JournalRecord, OpOutcome};
 pub use recovery::{Audit, PendingOp, Recovery, audit, recover};
 
@@ -29,7 +31,9 @@ use std::fmt::Debug;
 use std::sync::Mutex;
 
 /// Where the journal lives: a local file by default ([`FileJournal`]), or a
-/// database table for services running several replicas.
+/// database table for services running several replicas (`PostgresJournal`,
+/// feature `postgres`: one table shared by named journals, each held by one
+/// replica at a time through an advisory lock).
 ///
 /// Contract: when `append` returns `Ok`, the records are durable; when the
 /// process dies during `append`, a prefix of the records (possibly none) is
