@@ -218,7 +218,10 @@ mod tests {
             .unwrap()
             .with_gateway_token(Secret::new("gw-456"));
         let text = format!("{c:?}");
-        assert!(!text.contains("pw-123") && !text.contains("gw-456"), "{text}");
+        assert!(
+            !text.contains("pw-123") && !text.contains("gw-456"),
+            "{text}"
+        );
         assert!(text.contains("admin"));
     }
 

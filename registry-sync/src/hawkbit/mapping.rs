@@ -91,11 +91,13 @@ impl TargetMapping {
     /// request is sent, so a refused write changes nothing.
     pub fn validate(&self, device: &DeviceRecord) -> Result<()> {
         let id = device.id.as_str();
-        let rejected = |what: &str| {
-            Error::new(ErrorKind::Rejected).with_context(format!("{id}: {what}"))
-        };
-        if id.is_empty() || java_len(id) > CONTROLLER_ID_MAX || id.chars().any(char::is_whitespace) {
-            return Err(rejected("controllerId must be 1-256 characters without whitespace"));
+        let rejected =
+            |what: &str| Error::new(ErrorKind::Rejected).with_context(format!("{id}: {what}"));
+        if id.is_empty() || java_len(id) > CONTROLLER_ID_MAX || id.chars().any(char::is_whitespace)
+        {
+            return Err(rejected(
+                "controllerId must be 1-256 characters without whitespace",
+            ));
         }
         if let Some(c) = &device.credentials {
             let n = java_len(c.expose_primary());
@@ -112,7 +114,9 @@ impl TargetMapping {
         }
         for (k, v) in &metadata {
             if k.is_empty() || java_len(k) > METADATA_KEY_MAX || java_len(v) > METADATA_VALUE_MAX {
-                return Err(rejected("metadata key over 128 or value over 4000 characters"));
+                return Err(rejected(
+                    "metadata key over 128 or value over 4000 characters",
+                ));
             }
         }
         if device.attributes.len() > ATTRIBUTES_PER_TARGET_MAX {
@@ -125,7 +129,9 @@ impl TargetMapping {
                 .iter()
                 .any(|(k, v)| java_len(k) > ATTRIBUTE_KEY_MAX || java_len(v) > ATTRIBUTE_VALUE_MAX)
         {
-            return Err(rejected("attribute over 128 characters or with characters hawkBit refuses"));
+            return Err(rejected(
+                "attribute over 128 characters or with characters hawkBit refuses",
+            ));
         }
         Ok(())
     }
@@ -194,29 +200,61 @@ mod tests {
             ..Target::default()
         };
         let metadata = [
-            MetadataEntry { key: "managedBy".into(), value: "hub".into() },
-            MetadataEntry { key: "reason".into(), value: "gone".into() },
+            MetadataEntry {
+                key: "managedBy".into(),
+                value: "hub".into(),
+            },
+            MetadataEntry {
+                key: "reason".into(),
+                value: "gone".into(),
+            },
         ];
-        let tags = [Tag { name: "disabled".into(), ..Tag::default() }];
+        let tags = [Tag {
+            name: "disabled".into(),
+            ..Tag::default()
+        }];
         let d = mapping().record(&target, &metadata, &tags, &BTreeMap::new());
         assert_eq!(d.status, DeviceStatus::disabled("gone"));
         assert_eq!(d.tags.iter().collect::<Vec<_>>(), [("managedBy", "hub")]);
-        assert_eq!(mapping().metadata(&d).get("reason").map(String::as_str), Some("gone"));
+        assert_eq!(
+            mapping().metadata(&d).get("reason").map(String::as_str),
+            Some("gone")
+        );
     }
 
     #[test]
     fn limits_are_checked_before_sending() {
         let m = mapping();
-        assert!(m.validate(&DeviceRecord::new("ok").with_tag("k", "v")).is_ok());
+        assert!(
+            m.validate(&DeviceRecord::new("ok").with_tag("k", "v"))
+                .is_ok()
+        );
         assert!(m.validate(&DeviceRecord::new("has space")).is_err());
         assert!(m.validate(&DeviceRecord::new("")).is_err());
         assert!(m.validate(&DeviceRecord::new("x".repeat(257))).is_err());
-        assert!(m.validate(&DeviceRecord::new("d").with_tag("reason", "x")).is_err());
-        assert!(m.validate(&DeviceRecord::new("d").with_attribute("k", &"v".repeat(129))).is_err());
-        assert!(m.validate(&DeviceRecord::new("d").with_attribute("k", "Größe")).is_err());
-        assert!(m.validate(&DeviceRecord::new("d").with_tag("k", &"v".repeat(4000))).is_ok());
-        assert!(m.validate(&DeviceRecord::new("d").with_tag("k", &"v".repeat(4001))).is_err());
-        let many = (0..101).fold(DeviceRecord::new("d"), |d, i| d.with_tag(&format!("k{i}"), "v"));
+        assert!(
+            m.validate(&DeviceRecord::new("d").with_tag("reason", "x"))
+                .is_err()
+        );
+        assert!(
+            m.validate(&DeviceRecord::new("d").with_attribute("k", &"v".repeat(129)))
+                .is_err()
+        );
+        assert!(
+            m.validate(&DeviceRecord::new("d").with_attribute("k", "Größe"))
+                .is_err()
+        );
+        assert!(
+            m.validate(&DeviceRecord::new("d").with_tag("k", &"v".repeat(4000)))
+                .is_ok()
+        );
+        assert!(
+            m.validate(&DeviceRecord::new("d").with_tag("k", &"v".repeat(4001)))
+                .is_err()
+        );
+        let many = (0..101).fold(DeviceRecord::new("d"), |d, i| {
+            d.with_tag(&format!("k{i}"), "v")
+        });
         assert!(m.validate(&many).is_err());
         let tok = DeviceRecord::new("d")
             .with_credentials(Credentials::new(Secret::new("t".repeat(129)), None));

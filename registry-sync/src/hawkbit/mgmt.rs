@@ -22,9 +22,7 @@ pub(crate) fn classify(status: u16, body: &[u8], retry_after: Option<Duration>) 
     let code = serde_json::from_slice::<ExceptionInfo>(body)
         .ok()
         .and_then(|i| i.error_code);
-    let context = code
-        .clone()
-        .unwrap_or_else(|| format!("http {status}"));
+    let context = code.clone().unwrap_or_else(|| format!("http {status}"));
     if code
         .as_deref()
         .is_some_and(|c| c.starts_with("hawkbit.server.error.quota."))
@@ -53,7 +51,9 @@ pub(crate) fn transport(e: reqwest::Error) -> Error {
         ErrorKind::Unavailable
     };
     // reqwest's message names the URL, which holds no credentials here
-    Error::new(kind).with_context("hawkbit request").with_source(e.without_url())
+    Error::new(kind)
+        .with_context("hawkbit request")
+        .with_source(e.without_url())
 }
 
 /// `Retry-After` in seconds, when given.
@@ -206,7 +206,10 @@ mod tests {
             let e = classify(status, body.as_bytes(), None);
             assert_eq!(e.kind(), ErrorKind::Rejected);
             assert!(!e.is_retryable());
-            assert_eq!(e.context(), Some("hawkbit.server.error.quota.tooManyEntries"));
+            assert_eq!(
+                e.context(),
+                Some("hawkbit.server.error.quota.tooManyEntries")
+            );
         }
         let throttled = classify(429, b"", Some(Duration::from_secs(2)));
         assert_eq!(throttled.retry_after(), Some(Duration::from_secs(2)));

@@ -105,7 +105,11 @@ impl HawkbitRegistry {
     }
 
     async fn target(&self, id: &str) -> Result<Option<Target>> {
-        match self.mgmt.send(Method::GET, &["targets", id], &[], None).await {
+        match self
+            .mgmt
+            .send(Method::GET, &["targets", id], &[], None)
+            .await
+        {
             Ok(a) => a.json().map(Some),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
@@ -172,7 +176,10 @@ impl HawkbitRegistry {
             return Ok(id);
         }
         let name = &self.config.disabled_tag;
-        let q = format!("name==\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""));
+        let q = format!(
+            "name==\"{}\"",
+            name.replace('\\', "\\\\").replace('"', "\\\"")
+        );
         let found: PagedList<Tag> = self
             .mgmt
             .send(Method::GET, &["targettags"], &[("q", &q)], None)
@@ -191,10 +198,9 @@ impl HawkbitRegistry {
                     .send(Method::POST, &["targettags"], &[], Some(&body))
                     .await?
                     .json()?;
-                created
-                    .into_iter()
-                    .next()
-                    .ok_or_else(|| Error::new(ErrorKind::Decode).with_context("tag create answer"))?
+                created.into_iter().next().ok_or_else(|| {
+                    Error::new(ErrorKind::Decode).with_context("tag create answer")
+                })?
             }
         };
         let id = tag
@@ -207,7 +213,11 @@ impl HawkbitRegistry {
 
     async fn set_disabled_tag(&self, id: &str, assigned: bool) -> Result<()> {
         let tag = self.disabled_tag().await?.to_string();
-        let method = if assigned { Method::POST } else { Method::DELETE };
+        let method = if assigned {
+            Method::POST
+        } else {
+            Method::DELETE
+        };
         self.mgmt
             .send(method, &["targettags", &tag, "assigned", id], &[], None)
             .await
@@ -230,7 +240,12 @@ impl HawkbitRegistry {
         for (k, v) in &changes.update {
             let body = json!({ "key": k, "value": v });
             self.mgmt
-                .send(Method::PUT, &["targets", id, "metadata", k], &[], Some(&body))
+                .send(
+                    Method::PUT,
+                    &["targets", id, "metadata", k],
+                    &[],
+                    Some(&body),
+                )
                 .await?;
         }
         if !changes.create.is_empty() {
@@ -368,7 +383,9 @@ fn from_ddi(e: ddi_client::Error, id: &str) -> Error {
         ErrorKind::Rejected
     } else if e.is_rate_limited() {
         let wait = e.retry_after();
-        return Error::throttled(wait).with_context(id.to_owned()).with_source(e);
+        return Error::throttled(wait)
+            .with_context(id.to_owned())
+            .with_source(e);
     } else {
         match e.status_code() {
             Some(401 | 403) => ErrorKind::Unauthorized,
@@ -409,9 +426,10 @@ impl ExternalRegistry for HawkbitRegistry {
     async fn list(&self, cursor: Option<&PageToken>, limit: usize) -> Result<Page> {
         let offset: u64 = match cursor {
             None => 0,
-            Some(t) => t.as_str().parse().map_err(|_| {
-                Error::new(ErrorKind::Decode).with_context("hawkbit page token")
-            })?,
+            Some(t) => t
+                .as_str()
+                .parse()
+                .map_err(|_| Error::new(ErrorKind::Decode).with_context("hawkbit page token"))?,
         };
         let limit = limit.clamp(1, MAX_PAGE);
         let (offset_s, limit_s) = (offset.to_string(), limit.to_string());
@@ -491,7 +509,12 @@ impl ExternalRegistry for HawkbitRegistry {
         {
             let body = json!({ "securityToken": c.expose_primary() });
             self.mgmt
-                .send(Method::PUT, &["targets", device.id.as_str()], &[], Some(&body))
+                .send(
+                    Method::PUT,
+                    &["targets", device.id.as_str()],
+                    &[],
+                    Some(&body),
+                )
                 .await
                 .map(ignore_answer)?;
         }
