@@ -13,6 +13,8 @@
 
 mod errors;
 mod fiql;
+#[cfg(test)]
+mod http_tests;
 mod render;
 mod state;
 mod tags;
