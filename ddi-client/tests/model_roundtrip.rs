@@ -133,8 +133,16 @@ prop_compose! {
     fn config_data()(
         data in proptest::collection::btree_map(text(), opt(text()), 0..5),
         mode in opt(open(ConfigMode::KNOWN, ConfigMode::Other)),
+        legacy_time in opt("[0-9]{8}T[0-9]{6}"),
+        legacy_status in opt(status()),
     ) -> ConfigData {
-        ConfigData { data: data.into_iter().collect::<BTreeMap<_, _>>(), mode }
+        ConfigData {
+            data: data.into_iter().collect::<BTreeMap<_, _>>(),
+            mode,
+            legacy_time,
+            legacy_status,
+            ..ConfigData::default()
+        }
     }
 }
 

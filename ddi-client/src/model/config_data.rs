@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::feedback::{ActionFeedback, Execution, Finished, Status, legacy_time_from_ms};
+use super::id::ActionId;
 use super::open_enum::open_enum;
 
 open_enum! {
@@ -29,15 +31,35 @@ pub struct ConfigData {
     /// The mode; absent means merge.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<ConfigMode>,
+    /// Legacy `id`, which servers before 0.3.0M7 read as part of a feedback
+    /// document; current servers ignore it. Sent only when set.
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub legacy_id: Option<ActionId>,
+    /// Legacy `time` (`yyyyMMdd'T'HHmmss`, UTC); see [`Self::with_legacy_fields`].
+    #[serde(rename = "time", default, skip_serializing_if = "Option::is_none")]
+    pub legacy_time: Option<String>,
+    /// Legacy `status` object; see [`Self::with_legacy_fields`].
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub legacy_status: Option<Status>,
 }
 
 impl ConfigData {
     /// A body with `mode` and no attributes yet.
     pub fn new(mode: ConfigMode) -> Self {
         Self {
-            data: BTreeMap::new(),
             mode: Some(mode),
+            ..Self::default()
         }
+    }
+
+    /// Also sends the fields servers before 0.3.0M7 required on `configData`
+    /// (its body was a feedback document then): `time` for `unix_ms` and a
+    /// `closed`/`success` `status`. Current servers ignore them, so they are
+    /// off by default.
+    pub fn with_legacy_fields(mut self, unix_ms: i64) -> Self {
+        self.legacy_time = Some(legacy_time_from_ms(unix_ms));
+        self.legacy_status = Some(ActionFeedback::new(Execution::Closed, Finished::Success).status);
+        self
     }
 
     /// Adds or overwrites one attribute.
@@ -70,6 +92,28 @@ fn valid_attribute(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn legacy_fields_only_on_request() {
+        let plain =
+            serde_json::to_value(ConfigData::new(ConfigMode::Merge).with("a", "1")).unwrap();
+        assert_eq!(
+            plain,
+            serde_json::json!({"data": {"a": "1"}, "mode": "merge"})
+        );
+        let legacy = ConfigData::new(ConfigMode::Merge)
+            .with("a", "1")
+            .with_legacy_fields(1_565_352_794_000);
+        assert_eq!(
+            serde_json::to_value(legacy).unwrap(),
+            serde_json::json!({
+                "data": {"a": "1"},
+                "mode": "merge",
+                "time": "20190809T121314",
+                "status": {"execution": "closed", "result": {"finished": "success"}}
+            })
+        );
+    }
 
     #[test]
     fn attribute_validation_matches_server_rules() {

@@ -189,7 +189,7 @@ fn push_detail(details: &mut Vec<String>, detail: &str) {
 }
 
 /// `yyyyMMdd'T'HHmmss` in UTC for a Unix time in milliseconds.
-fn legacy_time_from_ms(ms: i64) -> String {
+pub(crate) fn legacy_time_from_ms(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
