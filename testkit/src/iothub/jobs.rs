@@ -221,13 +221,13 @@ fn run(job: &mut Job, store: &mut Store, blobs: &mut Blobs, faults: &mut Faults)
             log.push('\n');
         }
     }
-    if !log.is_empty() {
-        blobs
-            .containers
-            .entry(job.output.clone())
-            .or_default()
-            .insert("importErrors.log".into(), log.into_bytes());
-    }
+    // Written on every completed job, empty when nothing failed, so a log
+    // left by an earlier job is never read as this one's.
+    blobs
+        .containers
+        .entry(job.output.clone())
+        .or_default()
+        .insert("importErrors.log".into(), log.into_bytes());
     job.status = "completed";
 }
 
