@@ -637,7 +637,15 @@ async fn errors_are_classified() {
 }
 
 #[tokio::test]
-async fn secrets_never_show_in_debug_or_outcomes() {
+async fn secrets_never_show_in_debug_outcomes_or_logs() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
     let server = server();
     let hub = Arc::new(MemoryRegistry::new("hub"));
     let token = "device-secret-token-7f3a";
@@ -662,8 +670,10 @@ async fn secrets_never_show_in_debug_or_outcomes() {
         .expect("get")
         .expect("exists");
     let errors = format!("{:?}", tenant.create(&record).await.expect_err("exists"));
+    let logged = String::from_utf8_lossy(&logs.0.lock().expect("logs")).into_owned();
+    assert!(logged.contains("hawkbit"), "the connector logged something");
     let everything = format!(
-        "{outcomes}{tenant:?}{record:?}{errors}{:?}",
+        "{outcomes}{tenant:?}{record:?}{errors}{:?}{logged}",
         config(&server)
     );
     for secret in [token, PASSWORD, GATEWAY] {
@@ -674,6 +684,20 @@ async fn secrets_never_show_in_debug_or_outcomes() {
         Some(token)
     );
     drop_server(server).await;
+}
+
+/// Everything the tracing subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log buffer").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 #[test]

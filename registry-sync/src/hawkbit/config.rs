@@ -172,8 +172,6 @@ impl HawkbitConfig {
         match scope {
             Scope::Tag { key, value } => Some(format!("metadata.{key}=={}", quote(value))),
             Scope::IdPrefix(p) => Some(format!("controllerId=={}", quote(&format!("{p}*")))),
-            #[allow(unreachable_patterns)]
-            _ => None,
         }
     }
 }

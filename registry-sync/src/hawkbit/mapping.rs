@@ -261,7 +261,68 @@ mod tests {
         assert!(m.validate(&tok).is_err());
     }
 
+    fn arb_record() -> impl Strategy<Value = DeviceRecord> {
+        (
+            "[a-z0-9-]{1,12}",
+            proptest::option::of("[0-9a-f]{1,32}"),
+            proptest::collection::btree_map("[A-Z][a-zA-Z.]{0,7}", "\\PC{0,12}", 0..6),
+            proptest::collection::btree_map("[a-zA-Z_]{1,8}", "[a-zA-Z0-9 ().-]{0,12}", 0..6),
+            proptest::option::of(proptest::option::of("\\PC{1,10}")),
+        )
+            .prop_map(|(id, token, tags, attrs, disabled)| {
+                let mut d = DeviceRecord::new(id);
+                if let Some(t) = token {
+                    d.credentials = Some(Credentials::new(Secret::new(t), None));
+                }
+                d.tags = tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                d.attributes = attrs
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                if let Some(reason) = disabled {
+                    d.status = DeviceStatus::Disabled {
+                        reason: reason.map(String::into_boxed_str),
+                    };
+                }
+                d
+            })
+    }
+
     proptest! {
+        /// What the connector writes for a record (token, metadata, the
+        /// disabled tag, attributes) reads back as the same record.
+        #[test]
+        fn records_survive_the_round_trip_through_a_target(d in arb_record()) {
+            let m = mapping();
+            prop_assert!(m.validate(&d).is_ok());
+            let target = Target {
+                controller_id: d.id.to_string(),
+                security_token: d
+                    .credentials
+                    .as_ref()
+                    .map(|c| twin_model::iothub::secret::Secret::new(c.expose_primary())),
+                ..Target::default()
+            };
+            let metadata: Vec<MetadataEntry> = m
+                .metadata(&d)
+                .into_iter()
+                .map(|(key, value)| MetadataEntry { key, value })
+                .collect();
+            let tags = if d.status.is_enabled() {
+                Vec::new()
+            } else {
+                vec![Tag { name: m.disabled_tag.clone(), ..Tag::default() }]
+            };
+            let config = attribute_body(&d.attributes);
+            let attributes: BTreeMap<String, String> = config
+                .data
+                .into_iter()
+                .filter_map(|(k, v)| Some((k, v?)))
+                .collect();
+            let back = m.record(&target, &metadata, &tags, &attributes);
+            prop_assert_eq!(back, d);
+        }
+
         #[test]
         fn applying_the_changes_yields_the_desired_metadata(
             current in proptest::collection::btree_map("[a-d]", "[0-2]", 0..5),
