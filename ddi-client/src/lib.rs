@@ -9,7 +9,10 @@
 //!   mocks, loggers and other transports as much as for clients.
 //! - [`Client`] / [`Controller`]: an async client (reqwest) for all 16
 //!   operations, with scoped credentials, conditional polling, retries and
-//!   one classified [`Error`]. [`Controller::download`] streams artifacts to
+//!   one classified [`Error`]. TLS is rustls with extra or replacing roots
+//!   and a client identity from PEM, or a whole caller-built rustls
+//!   configuration ([`ClientBuilder::rustls_config`]: hardware keys, custom
+//!   verifiers, pinning). [`Controller::download`] streams artifacts to
 //!   a file or writer with incremental verification and validated resume.
 //! - [`agent`]: a complete update loop around a user-supplied
 //!   [`agent::Installer`], with a pure decision core.

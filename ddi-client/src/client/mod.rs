@@ -42,6 +42,7 @@ pub struct ClientBuilder {
     max_redirects: usize,
     pool_idle_per_host: usize,
     cbor: bool,
+    rustls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl ClientBuilder {
@@ -83,6 +84,19 @@ impl ClientBuilder {
     /// built-in ones (pinning a private PKI). Default: `false`.
     pub fn replace_roots(&mut self, replace: bool) -> &mut Self {
         self.replace_roots = replace;
+        self
+    }
+
+    /// Uses this rustls configuration for every connection: a hardware-backed
+    /// client key, a custom certificate verifier, pinned server keys, chosen
+    /// cipher suites or protocol versions. It replaces the TLS settings of
+    /// this builder, so combining it with [`Self::identity_pem`],
+    /// [`Self::add_root_pem`] or [`Self::replace_roots`] is a configuration
+    /// error rather than a silent override. It also takes precedence over the
+    /// `native-tls` feature. Set ALPN (`http/1.1`) in it if the server needs
+    /// it. Default: none.
+    pub fn rustls_config(&mut self, config: Arc<rustls::ClientConfig>) -> &mut Self {
+        self.rustls = Some(config);
         self
     }
 
@@ -187,6 +201,14 @@ impl ClientBuilder {
         if let Some(t) = self.read_timeout {
             b = b.read_timeout(t);
         }
+        if let Some(tls) = &self.rustls {
+            if self.identity.is_some() || !self.roots.is_empty() || self.replace_roots {
+                return Err(config(
+                    "a rustls configuration replaces identity and root settings; set them in it",
+                ));
+            }
+            b = b.use_preconfigured_tls(rustls::ClientConfig::clone(tls));
+        }
         for pem in &self.roots {
             let certs = reqwest::Certificate::from_pem_bundle(pem)
                 .map_err(|e| Error::new(ErrorKind::Config).with_source(e))?;
@@ -285,6 +307,7 @@ impl Client {
             max_redirects: 5,
             pool_idle_per_host: 32,
             cbor: false,
+            rustls: None,
         }
     }
 
