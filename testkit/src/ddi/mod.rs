@@ -18,6 +18,13 @@
 //! - `application/hal+json` (default), `application/json` or
 //!   `application/cbor` answers, JSON or CBOR request bodies, 406/415 for
 //!   anything else;
+//! - hawkBit's **Management API** for targets on the same listener and
+//!   store (`/rest/v1/targets` with paging, `sort` and a FIQL subset for `q`,
+//!   attributes, metadata, target tags and their assignment; basic auth per
+//!   tenant set with [`DdiServerBuilder::mgmt_user`]): targets created there
+//!   are controllers whose `securityToken` is their target token, and
+//!   attributes written through `configData` show in
+//!   `GET /rest/v1/targets/{id}/attributes`;
 //! - a second listener standing in for a CDN, which records whether it got
 //!   an `Authorization` header;
 //! - optional HTTPS with client certificates ([`TlsConfig`], a built-in
@@ -53,7 +60,10 @@
 //! It emits hawkBit's JSON (or CBOR, when asked) itself and shares no code
 //! with `ddi-client`, so it can check that client independently. Not simulated:
 //! the DoS filter (use [`Fault::RateLimited`]), per-group
-//! polling overrides, recurring maintenance schedules.
+//! polling overrides, recurring maintenance schedules; in the Management
+//! API everything but targets, metadata and target tags (distribution sets,
+//! actions, rollouts, target types), `ipAddress`/`installedAt`/`targetType`
+//! in the target document, and FIQL beyond `==`/`!=` with `;` and `,`.
 //!
 //! # Quick start
 //!
@@ -85,6 +95,40 @@
 //!     .send()?;
 //! assert_eq!(answer.status(), 200);
 //! assert_eq!(server.action(deployment.actions[0]).unwrap().status, ActionStatus::Finished);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # The Management API
+//!
+//! ```
+//! use testkit::ddi::{DdiServer, TenantConfig};
+//!
+//! let server = DdiServer::builder()
+//!     .tenant("DEFAULT", TenantConfig::with_gateway_token("gw"))
+//!     .mgmt_user("DEFAULT", "admin", "admin-password")
+//!     .start();
+//! let http = reqwest::blocking::Client::new();
+//! let created: serde_json::Value = http
+//!     .post(format!("{}/targets", server.mgmt_url()))
+//!     .basic_auth("admin", Some("admin-password"))
+//!     .json(&serde_json::json!([{"controllerId": "dev-1", "securityToken": "tok-1"}]))
+//!     .send()?
+//!     .json()?;
+//! assert_eq!(created[0]["securityToken"], "tok-1");
+//! // the new target is a DDI controller with that token
+//! let poll = http.get(server.controller_url("dev-1")).header("Authorization", "TargetToken tok-1").send()?;
+//! assert_eq!(poll.status(), 200);
+//! // a device's configData shows as the target's attributes
+//! http.put(format!("{}/configData", server.controller_url("dev-1")))
+//!     .header("Authorization", "GatewayToken gw")
+//!     .json(&serde_json::json!({"data": {"fw": "1.2"}}))
+//!     .send()?;
+//! let attributes: serde_json::Value = http
+//!     .get(format!("{}/targets/dev-1/attributes", server.mgmt_url()))
+//!     .basic_auth("admin", Some("admin-password"))
+//!     .send()?
+//!     .json()?;
+//! assert_eq!(attributes["fw"], "1.2");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
