@@ -104,6 +104,7 @@
 //! | `memory` | yes | [`MemoryRegistry`], [`MemoryFeed`], [`Fault`]: an in-memory registry with fault injection |
 //! | `test-util` | no | `journal::CrashAfter`: a journal wrapper that simulates a process kill after N records |
 //! | `postgres` | no | `journal::PostgresJournal`: the journal in a PostgreSQL table (one journal per sync name, one replica at a time per journal), over `tokio-postgres` |
+//! | `hawkbit` | no | `hawkbit::HawkbitRegistry`: a hawkBit tenant over the Management API (basic auth; tags as target metadata, soft delete as a target tag, attributes written through DDI `configData` with `ddi-client` under the gateway token), over `reqwest` |
 //!
 //! Examples: `plan_scale` (plan N vs N devices with 1 % drift) and
 //! `sync_scale` (a full sync of N devices through the file journal, optionally
@@ -111,8 +112,8 @@
 //! benchmarks proper (`sync_plan`, `sync_throttled`, `sync_crash`) are in the
 //! workspace's `benches` crate, with figures in `BENCHMARKS.md`.
 //!
-//! The IoT Hub and hawkBit Management API connectors are planned as further
-//! features (`iothub`, `hawkbit`); they are not part of this version.
+//! The IoT Hub connector is planned as a further feature (`iothub`); it is
+//! not part of this version.
 //!
 //! # Stability
 //!
