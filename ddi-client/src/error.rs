@@ -65,6 +65,9 @@ pub enum ErrorKind {
     MissingLink,
     /// Local I/O failed (disk full, permission denied, …).
     Io,
+    /// The download directory's file system has less free space than the
+    /// artifact needs (see [`Download::free_space_reserve`](crate::download::Download::free_space_reserve)).
+    InsufficientSpace,
     /// All download attempts failed; the source is the last failure.
     AttemptsExhausted,
 }
@@ -295,6 +298,7 @@ impl fmt::Display for Error {
             ErrorKind::UnsafeFileName => "unsafe artifact file name",
             ErrorKind::MissingLink => "no usable link",
             ErrorKind::Io => "local i/o failed",
+            ErrorKind::InsufficientSpace => "not enough free space for the download",
             ErrorKind::AttemptsExhausted => "download attempts exhausted",
         };
         f.write_str(what)?;

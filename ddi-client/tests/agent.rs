@@ -599,3 +599,41 @@ async fn feedback_reports_download_progress_per_artifact_then_the_result() {
     assert!(action.feedback().all(|e| e.timestamp.is_some()));
     assert_eq!(rec.installs.lock().unwrap()[0].1.len(), 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn percentage_progress_is_reported_while_an_artifact_downloads() {
+    let (server, client) = setup();
+    let dir = tempfile::tempdir().unwrap();
+    let rec = Recorder::default();
+    let mut a = agent(&client, "dev-16", rec.clone(), dir.path());
+    a.download_progress_feedback(Some(25));
+    // Slow enough that the transfer arrives in many pieces.
+    server.inject(FaultRule::always(
+        RouteKind::ArtifactDownload,
+        Fault::Slow {
+            bytes_per_second: 2_000_000,
+        },
+    ));
+    let dep = server.deploy(
+        &["dev-16"],
+        ModuleSpec::new("fw", "1.0.0").artifact(ArtifactSpec::generated("big.bin", 600_000, 9)),
+        &Assignment::default(),
+    );
+    a.step().await.unwrap();
+    let action = server.action(dep.actions[0]).unwrap();
+    let percents: Vec<i64> = action
+        .feedback()
+        .filter(|e| e.progress.is_some_and(|(_, of)| of == Some(100)))
+        .map(|e| e.progress.map(|(cnt, _)| cnt).unwrap_or_default())
+        .collect();
+    assert!(
+        percents.len() >= 2 && percents.len() <= 5,
+        "one report per 25 % step: {percents:?}"
+    );
+    assert!(percents.windows(2).all(|w| w[0] < w[1]), "{percents:?}");
+    assert!(
+        percents.iter().all(|p| (25..=100).contains(p)),
+        "{percents:?}"
+    );
+    assert_eq!(action.status, ActionStatus::Finished);
+}

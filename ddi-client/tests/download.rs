@@ -455,3 +455,42 @@ async fn not_on_downloads_scope_keeps_tokens_off_artifacts() {
     );
     assert_eq!(reqs[1].header("authorization"), None);
 }
+
+#[tokio::test]
+async fn too_little_free_space_fails_before_any_byte_is_fetched() {
+    let data = payload(50_000);
+    let d2 = data.clone();
+    let hits = Arc::new(AtomicU64::new(0));
+    let h2 = hits.clone();
+    let srv = Server::start(move |req, _| {
+        h2.fetch_add(1, Ordering::SeqCst);
+        serve_artifact(req, &d2, "\"e1\"")
+    })
+    .await;
+    let c = controller(&srv.url(), AuthScope::ServerOrigin);
+    let art = artifact("fw.bin", &data, &format!("{}/art/fw.bin", srv.url()));
+    let dir = tempfile::tempdir().unwrap();
+    // No file system has an exabyte to spare after this download.
+    let err = c
+        .download(&art)
+        .free_space_reserve(Some(1 << 60))
+        .to_file(dir.path())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InsufficientSpace);
+    assert_eq!(err.retry_class(), RetryClass::TerminalForAction);
+    let why = std::error::Error::source(&err).unwrap().to_string();
+    assert!(why.contains("available"), "{why}");
+    assert_eq!(hits.load(Ordering::SeqCst), 0, "nothing was requested");
+    assert!(!dir.path().join("fw.bin").exists());
+
+    // The default (no reserve) and a disabled check both download.
+    c.download(&art).to_file(dir.path()).await.unwrap();
+    std::fs::remove_file(dir.path().join("fw.bin")).unwrap();
+    c.download(&art)
+        .free_space_reserve(None)
+        .to_file(dir.path())
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read(dir.path().join("fw.bin")).unwrap(), data);
+}

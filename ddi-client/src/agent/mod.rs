@@ -19,12 +19,15 @@
 mod decide;
 mod state_file;
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 pub use decide::{ActionState, ConsentPolicy, Decision, DeviceWishes, Offer, Phase, decide};
+
+use tokio::sync::watch;
 
 use self::state_file::StateFile;
 use crate::client::Controller;
@@ -116,6 +119,7 @@ pub struct Agent<I> {
     active_poll: Duration,
     consent: ConsentPolicy,
     announced_version: bool,
+    progress_step: Option<u8>,
 }
 
 impl<I: Installer + 'static> Agent<I> {
@@ -131,7 +135,19 @@ impl<I: Installer + 'static> Agent<I> {
             active_poll: Duration::from_secs(5),
             consent: ConsentPolicy::default(),
             announced_version: false,
+            progress_step: None,
         }
+    }
+
+    /// Also reports download progress as percentages while an artifact
+    /// downloads: a `proceeding` feedback with progress `{cnt: percent, of:
+    /// 100}` each time another `step` percent of the file has arrived.
+    /// hawkBit keeps a bounded number of messages per action, so keep the
+    /// step coarse (10 sends at most 11 messages per artifact). Default: off;
+    /// the agent then reports one progress feedback per finished artifact.
+    pub fn download_progress_feedback(&mut self, step_percent: Option<u8>) -> &mut Self {
+        self.progress_step = step_percent.filter(|s| (1..=100).contains(s));
+        self
     }
 
     /// Bounds for the server's suggested sleep. Default: [`PollingBounds::default`].
@@ -391,8 +407,17 @@ impl<I: Installer + 'static> Agent<I> {
                     let mut dl = self.controller.download(artifact);
                     let installer = Arc::clone(&self.installer);
                     let file = name.to_owned();
-                    dl.on_progress(move |p| installer.on_progress(&file, p));
-                    if self.unless_cancelled(dl.to_file(&dir)).await?.is_none() {
+                    let (latest, seen) = watch::channel(None);
+                    dl.on_progress(move |p| {
+                        installer.on_progress(&file, p);
+                        latest.send_replace(Some(p));
+                    });
+                    let reports = self.report_percentages(link, name, seen);
+                    if self
+                        .unless_cancelled(dl.to_file(&dir), reports)
+                        .await?
+                        .is_none()
+                    {
                         return Ok(None);
                     }
                 }
@@ -414,6 +439,7 @@ impl<I: Installer + 'static> Agent<I> {
     async fn unless_cancelled<T>(
         &self,
         work: impl Future<Output = Result<T>>,
+        progress: impl Future<Output = Infallible>,
     ) -> Result<Option<T>> {
         let watch = async {
             loop {
@@ -428,7 +454,46 @@ impl<I: Installer + 'static> Agent<I> {
         tokio::select! {
             result = work => result.map(Some),
             () = watch => Ok(None),
+            never = progress => match never {},
         }
+    }
+
+    /// Sends a percentage feedback whenever the download crosses another
+    /// [`Self::download_progress_feedback`] step; runs until dropped.
+    async fn report_percentages(
+        &self,
+        link: &crate::model::Link,
+        file: &str,
+        mut seen: watch::Receiver<Option<DownloadProgress>>,
+    ) -> Infallible {
+        if let Some(step) = self.progress_step {
+            let mut next = u32::from(step);
+            while seen.changed().await.is_ok() {
+                let Some(p) = *seen.borrow_and_update() else {
+                    continue;
+                };
+                let Some(percent) = p.total.filter(|t| *t > 0).map(|t| {
+                    u32::try_from(p.downloaded.saturating_mul(100) / t)
+                        .unwrap_or(100)
+                        .min(100)
+                }) else {
+                    continue;
+                };
+                if percent < next {
+                    continue;
+                }
+                next = (percent / u32::from(step) + 1) * u32::from(step);
+                let fb = ActionFeedback::new(Execution::Proceeding, Finished::None)
+                    .with_progress(percent, 100)
+                    .with_detail(format!("downloading {file}: {percent}%"))
+                    .timestamped_now();
+                // Progress is best effort: a failed report must not stop the download.
+                if let Err(e) = self.feedback(link, &fb).await {
+                    tracing::debug!(error = %e, "progress feedback not sent");
+                }
+            }
+        }
+        std::future::pending().await
     }
 
     /// Runs the installer (or, after an interrupted installation, asks it to
@@ -526,6 +591,7 @@ impl<I: Installer + 'static> Agent<I> {
         let code = match e.kind() {
             ErrorKind::HashMismatch => Some(-2),
             ErrorKind::UnsafeFileName => Some(-3),
+            ErrorKind::InsufficientSpace => Some(-4),
             _ => e.status_code().map(i32::from),
         };
         self.report_result(

@@ -71,6 +71,8 @@ pub struct Download {
     low_speed: Option<(u64, Duration)>,
     max_attempts: u32,
     allow_unverified: bool,
+    /// Bytes that must stay free after the download; `None` skips the check.
+    free_space_reserve: Option<u64>,
 }
 
 impl core::fmt::Debug for Download {
@@ -96,6 +98,7 @@ impl Controller {
             low_speed: None,
             max_attempts: 5,
             allow_unverified: false,
+            free_space_reserve: Some(0),
         }
     }
 }
@@ -136,6 +139,17 @@ impl Download {
         self
     }
 
+    /// Before [`Self::to_file`] writes anything, checks that the file system
+    /// holding the directory has room for the rest of the artifact plus
+    /// `reserve` bytes (the root of a small device must not fill up), and
+    /// fails with [`ErrorKind::InsufficientSpace`] otherwise. `None` turns
+    /// the check off. Default: `Some(0)`. Skipped when the server declares no
+    /// size or the platform cannot tell the free space.
+    pub fn free_space_reserve(&mut self, reserve: Option<u64>) -> &mut Self {
+        self.free_space_reserve = reserve;
+        self
+    }
+
     /// Downloads into `dir/<filename>`, resuming a `.part` file a previous
     /// run left there. The file name is checked with [`safe_file_name`].
     /// On error, the final name does not exist (a resumable `.part` may).
@@ -151,6 +165,10 @@ impl Download {
             .and_then(|h| h.sha1.as_ref())
             .map(|s| format!("\"{s}\""));
         let (mut sink, validator) = FileSink::open(dir, name, &mut verifier, fallback).await?;
+        if let Err(e) = self.check_free_space(dir, sink.len()).await {
+            sink.keep().await;
+            return Err(e);
+        }
         match self.run(&mut sink, verifier, validator).await {
             Ok(mut done) => {
                 let path = dir.join(name);
@@ -181,6 +199,27 @@ impl Download {
             .await
             .map_err(Error::io)?;
         Ok(done)
+    }
+
+    async fn check_free_space(&self, dir: &Path, have: u64) -> Result<()> {
+        let (Some(reserve), Some(size)) = (self.free_space_reserve, self.artifact.size) else {
+            return Ok(());
+        };
+        let probe = dir.to_path_buf();
+        let available = tokio::task::spawn_blocking(move || fs4::available_space(probe))
+            .await
+            .ok()
+            .and_then(|r| r.ok());
+        let Some(available) = available else {
+            tracing::debug!("free space unknown; download not checked");
+            return Ok(());
+        };
+        let needed = size.saturating_sub(have).saturating_add(reserve);
+        if available < needed {
+            return Err(Error::new(ErrorKind::InsufficientSpace)
+                .with_source(format!("{needed} bytes needed, {available} available")));
+        }
+        Ok(())
     }
 
     fn verifier(&self) -> Result<Verifier> {
