@@ -69,6 +69,24 @@ fn planned(run: u64, op: u64, tag: &str) -> JournalRecord {
 }
 
 #[tokio::test]
+async fn connection_failures_are_journal_errors() {
+    // Nothing listens on a port that was free a moment ago.
+    let url = format!(
+        "postgresql://postgres@127.0.0.1:{}/postgres",
+        testkit::peers::free_port()
+    );
+    let e = PostgresJournal::connect(&url, "sync").await.unwrap_err();
+    assert!(e.is_journal(), "{e:?}");
+    assert!(JournalLocked::find(&e).is_none());
+    let e = PostgresJournal::connect("port=notaport", "sync")
+        .await
+        .unwrap_err();
+    assert!(e.is_journal(), "{e:?}");
+    let e = PostgresJournal::connect(&url, "").await.unwrap_err();
+    assert!(e.is_journal(), "{e:?}");
+}
+
+#[tokio::test]
 async fn appends_load_in_order_across_reconnects_and_names() {
     let Some(pg) = Postgres::start() else {
         return;

@@ -12,7 +12,6 @@ use std::fs;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::os::unix::fs::MetadataExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::thread;
@@ -135,15 +134,7 @@ impl Postgres {
     /// after crash recovery.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
-            // The server runs in its own process group: kill the whole group
-            // so no backend outlives the postmaster and holds the shared memory.
-            let _ = Command::new("kill")
-                .arg("-KILL")
-                .arg("--")
-                .arg(format!("-{}", child.id()))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
+            kill_server(child.id());
             stop(&mut child);
         }
     }
@@ -178,8 +169,7 @@ impl Postgres {
             .args(["-c", "fsync=on", "-c", "synchronous_commit=on"])
             .args(["-c", "max_connections=50", "-c", "shared_buffers=16MB"])
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .process_group(0);
+            .stdout(Stdio::null());
         let log = fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -213,6 +203,45 @@ impl Drop for Postgres {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// SIGKILLs the postmaster `pid` and all its children at once. Every
+/// backend and auxiliary process is its own process-group leader (postgres
+/// calls `setsid` in each child), so killing the group is not enough: the
+/// postmaster is frozen first so it forks no new child, then its children
+/// are read from `/proc` and killed together with it.
+fn kill_server(pid: u32) {
+    let signal = |sig: &str, pids: &[u32]| {
+        let _ = Command::new("kill")
+            .arg(sig)
+            .arg("--")
+            .args(pids.iter().map(u32::to_string))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    };
+    signal("-STOP", &[pid]);
+    let mut all = children_of(pid);
+    all.push(pid);
+    signal("-KILL", &all);
+}
+
+/// The processes whose parent is `parent`, from `/proc/<pid>/stat`.
+fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let stat = fs::read_to_string(e.path().join("stat")).ok()?;
+            // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+            let (_, rest) = stat.rsplit_once(')')?;
+            let ppid: u32 = rest.split_whitespace().nth(1)?.parse().ok()?;
+            (ppid == parent).then_some(pid)
+        })
+        .collect()
 }
 
 fn command(bin: &Path, program: &str, dir: &Path, run_as: Option<(u32, u32)>) -> Command {
@@ -369,10 +398,29 @@ mod tests {
             pg.url(),
             format!("postgresql://postgres@127.0.0.1:{port}/postgres")
         );
+        let postmaster = pg.child.as_ref().map(Child::id).unwrap();
+        let children = children_of(postmaster);
+        assert!(children.len() >= 3, "no server processes: {children:?}");
         pg.kill();
         assert!(
             TcpStream::connect(("127.0.0.1", port)).is_err(),
             "killed server still accepts"
+        );
+        // No backend or auxiliary process outlives the kill (a dying process
+        // can still be listed for a moment, as a zombie of init).
+        let alive = |pid: &u32| {
+            fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+                s.rsplit_once(')')
+                    .is_some_and(|(_, r)| !r.trim_start().starts_with('Z'))
+            })
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while children.iter().any(alive) && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(20));
+        }
+        assert!(
+            !children.iter().any(alive),
+            "server processes outlived the kill"
         );
         pg.restart().unwrap();
         assert_eq!(pg.port(), port);
