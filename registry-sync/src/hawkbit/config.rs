@@ -59,9 +59,11 @@ impl fmt::Debug for HawkbitConfig {
 impl HawkbitConfig {
     /// A connector for `tenant` on the server at `base_url` (the root the
     /// Management API lives under as `/rest/v1`), with basic-auth `user` and
-    /// `password`. Defaults: 30 s request timeout, 10 s connect timeout, no
-    /// filter, soft delete with tag [`DEFAULT_DISABLED_TAG`] and metadata key
-    /// [`DEFAULT_REASON_KEY`], bulk creates of 100, tokens read.
+    /// `password` (`user` as the server expects it: `TENANT\user` on a
+    /// multi-tenant server; `tenant` names the DDI tenant). Defaults: 30 s
+    /// request timeout, 10 s connect timeout, no filter, soft delete with tag
+    /// [`DEFAULT_DISABLED_TAG`] and metadata key [`DEFAULT_REASON_KEY`], bulk
+    /// creates of 100, tokens read.
     ///
     /// # Errors
     /// [`ErrorKind::Rejected`] when `base_url` is not an absolute http(s) URL.

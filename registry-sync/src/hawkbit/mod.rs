@@ -3,6 +3,49 @@
 //! [`HawkbitRegistry`] keeps one hawkBit tenant's targets as an
 //! [`ExternalRegistry`](crate::ExternalRegistry), as master or replica.
 //!
+//! ```
+//! use registry_sync::hawkbit::{HawkbitConfig, HawkbitRegistry};
+//! use registry_sync::journal::MemoryJournal;
+//! use registry_sync::{
+//!     Credentials, DeviceRecord, DirectMapping, Engine, EngineConfig, MemoryRegistry, Planner,
+//!     Policy, Scope, Secret,
+//! };
+//! use std::sync::Arc;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let server = testkit::ddi::DdiServer::builder()
+//! #     .tenant("DEFAULT", testkit::ddi::TenantConfig::with_gateway_token("gateway-token"))
+//! #     .mgmt_user("DEFAULT", "admin", "admin-password")
+//! #     .start();
+//! # let url = server.url();
+//! // url: the hawkBit server root, e.g. "https://hawkbit.example.com"
+//! let config = HawkbitConfig::new(&url, "DEFAULT", "admin", Secret::new("admin-password"))?
+//!     .with_gateway_token(Secret::new("gateway-token"));
+//! let tenant = Arc::new(HawkbitRegistry::new(config)?);
+//!
+//! let hub = Arc::new(MemoryRegistry::new("hub"));
+//! hub.seed([DeviceRecord::new("sensor-1")
+//!     .with_credentials(Credentials::new(Secret::new("device-token"), None))
+//!     .with_tag("site", "berlin")
+//!     .with_attribute("fw", "1.2")]);
+//! let policy = Policy::new(Scope::tag("managedBy", "hub-eu1"));
+//! let engine = Engine::new(
+//!     hub,
+//!     tenant,
+//!     Planner::new(policy, Arc::new(DirectMapping)),
+//!     Arc::new(MemoryJournal::new()),
+//!     EngineConfig::new(),
+//! );
+//! assert_eq!(engine.sync_once().await?.created, 1);
+//! // target sensor-1 now has token "device-token", metadata site=berlin and
+//! // managedBy=hub-eu1, and attribute fw=1.2
+//! assert_eq!(engine.sync_once().await?.applied(), 0);
+//! # tokio::task::spawn_blocking(move || drop(server)).await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Mapping
 //!
 //! | record | target |
@@ -41,6 +84,18 @@
 //!   retried inside the call; if they still fail, the target exists but is
 //!   incomplete, the engine's retry of the create meets `AlreadyExists`, and
 //!   the next sync updates it.
+//!
+//! # Cost and consistency
+//!
+//! hawkBit lists targets without their metadata, tags or attributes, so a
+//! page of `n` targets costs `1 + 3n` requests (the lookups run
+//! [`HawkbitConfig::with_lookups_in_flight`] at a time); a scoping filter
+//! keeps `n` to this sync's targets. Pages are `offset`/`limit` sorted by
+//! `controllerId` (the page token is the offset): a target created or
+//! deleted by someone else while a listing is under way can shift a page by
+//! one, which the next full sync corrects. hawkBit pushes no change events
+//! to REST clients, so this connector is not an
+//! [`EventSource`](crate::EventSource); changes are found by full syncs.
 //!
 //! # Several hubs into one tenant
 //!

@@ -70,7 +70,7 @@ impl DdiServerBuilder {
     }
 
     /// Adds a Management API user (HTTP basic auth, as `user` or
-    /// `TENANT\\user`) to `tenant`. Without any, the Management API answers 401.
+    /// `TENANT\user`) to `tenant`. Without any, the Management API answers 401.
     pub fn mgmt_user(
         mut self,
         tenant: impl Into<String>,
