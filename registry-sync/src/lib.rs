@@ -124,7 +124,7 @@
 //! * The journal frame format (`len u32 LE | crc32c u32 LE | JSON record`) and
 //!   the record JSON are versioned with the crate: a change that old journals
 //!   cannot be read with is a breaking change. So are the `PostgresJournal`
-//!   table (schema in `journal::PostgresJournal`'s module) and its lock keys.
+//!   table (schema in `journal::PostgresJournal`'s docs) and its lock keys.
 //! * Secrets ([`Secret`]) never appear in `Debug`, logs or outcomes; they are
 //!   stored in the journal file (mode 0600) when keys are synced.
 

@@ -2,65 +2,8 @@
 //! kept in a database table, so a service running several replicas can hand
 //! a sync from one replica to another.
 //!
-//! # Schema
-//!
-//! Every journal lives in one table, created when missing (the connecting
-//! role then needs `CREATE` on the schema; an existing table only needs
-//! `SELECT`, `INSERT` and `DELETE`). The table is found through the
-//! connection's `search_path`, so a deployment picks the schema with
-//! `options=-csearch_path=...` in its connection string.
-//!
-//! ```sql
-//! CREATE TABLE registry_sync_journal (
-//!     journal    text        NOT NULL,  -- the journal's name: one per sync
-//!     seq        bigint      GENERATED ALWAYS AS IDENTITY,  -- append order
-//!     record     bytea       NOT NULL,  -- one JournalRecord, JSON (UTF-8)
-//!     written_at timestamptz NOT NULL DEFAULT now(),
-//!     PRIMARY KEY (journal, seq)
-//! );
-//! ```
-//!
-//! `record` holds exactly the JSON of the file journal's frame payload; it is
-//! `bytea` rather than `jsonb` because `jsonb` (and `text`) cannot hold a NUL
-//! character, which device tags may contain. Operators can read it with
-//! `convert_from(record, 'UTF8')`. The table and the record JSON are a wire
-//! format: versioned with the crate like the file frame format. The records
-//! hold device credentials when the sync copies keys: grant the table to the
-//! sync's role only.
-//!
-//! # Contract
-//!
-//! * `append` is one `INSERT` statement (so one transaction) with
-//!   `synchronous_commit` forced on for the session: when it returns `Ok`,
-//!   every record is committed; when it fails, none or all are (a connection
-//!   lost during the commit leaves it unknown which, and `load` says).
-//! * `load` returns the journal's rows ordered by `seq`. Appends of one
-//!   [`PostgresJournal`] are serialized on its single connection, and only
-//!   one [`PostgresJournal`] at a time can hold a journal name (below), so
-//!   `seq` order is append order.
-//! * `compact` deletes the rows of completed runs exactly as
-//!   [`FileJournal`](super::FileJournal) drops them (a run with a
-//!   `RunCompleted` record loses all its records), in one `DELETE`.
-//!
-//! # Several replicas
-//!
-//! A [`PostgresJournal`] holds a session-level advisory lock on its journal
-//! name for as long as its connection lives; a second one for the same name
-//! (another replica, or the same process) fails to connect with a
-//! [`ErrorKind::Journal`] error whose source is [`JournalLocked`] (find it
-//! with [`JournalLocked::find`]), after waiting up to
-//! [`PostgresJournalOptions::lock_wait`]. A standby replica retries its
-//! connect; when the owner's process dies, its connection closes, the lock
-//! is released, and the standby's engine resumes the journal's unfinished
-//! operations exactly once. The lock key is the FNV-1a 64-bit hash of
-//! `registry-sync journal\0<name>`, as a signed `bigint`.
-//!
-//! A lost connection (server restart, network) fails the operation in
-//! flight with [`ErrorKind::Journal`]; the next operation reconnects and takes
-//! the lock again (failing with [`JournalLocked`] if another replica took the
-//! journal in between). A replica cut off by a network partition keeps its
-//! lock until the server notices the dead connection (TCP keepalive), so set
-//! `keepalives_idle` in the connection string to bound a fail-over.
+//! The schema, the contract and the replica rules are documented on
+//! [`PostgresJournal`], which is the public face of this module.
 
 use super::JournalStore;
 use super::record::JournalRecord;
@@ -153,8 +96,69 @@ struct Session {
     delete: Statement,
 }
 
-/// A [`JournalStore`] in a PostgreSQL table, one journal per name; see the
-/// [module documentation](self) for the schema and the replica rules.
+/// A [`JournalStore`] in a PostgreSQL table, one journal per name.
+///
+/// # Schema
+///
+/// Every journal lives in one table, created when missing (the connecting
+/// role then needs `CREATE` on the schema; an existing table only needs
+/// `SELECT`, `INSERT` and `DELETE`). The table is found through the
+/// connection's `search_path`, so a deployment picks the schema with
+/// `options=-csearch_path=...` in its connection string.
+///
+/// ```sql
+/// CREATE TABLE registry_sync_journal (
+///     journal    text        NOT NULL,  -- the journal's name: one per sync
+///     seq        bigint      GENERATED ALWAYS AS IDENTITY,  -- append order
+///     record     bytea       NOT NULL,  -- one JournalRecord, JSON (UTF-8)
+///     written_at timestamptz NOT NULL DEFAULT now(),
+///     PRIMARY KEY (journal, seq)
+/// );
+/// ```
+///
+/// `record` holds exactly the JSON of the file journal's frame payload; it is
+/// `bytea` rather than `jsonb` because `jsonb` (and `text`) cannot hold a NUL
+/// character, which device tags may contain. Operators can read it with
+/// `convert_from(record, 'UTF8')`. The table and the record JSON are a wire
+/// format: versioned with the crate like the file frame format. The records
+/// hold device credentials when the sync copies keys: grant the table to the
+/// sync's role only.
+///
+/// # Contract
+///
+/// * `append` is one `INSERT` statement (so one transaction) with
+///   `synchronous_commit` forced on for the session: when it returns `Ok`,
+///   every record is committed; when it fails, none or all are (a connection
+///   lost during the commit leaves it unknown which, and `load` says).
+/// * `load` returns the journal's rows ordered by `seq`. Appends of one
+///   [`PostgresJournal`] are serialized on its single connection, and only
+///   one [`PostgresJournal`] at a time can hold a journal name (below), so
+///   `seq` order is append order.
+/// * `compact` deletes the rows of completed runs exactly as
+///   [`FileJournal`](super::FileJournal) drops them (a run with a
+///   `RunCompleted` record loses all its records), in one `DELETE`.
+///
+/// # Several replicas
+///
+/// A [`PostgresJournal`] holds a session-level advisory lock on its journal
+/// name for as long as its connection lives; a second one for the same name
+/// (another replica, or the same process) fails to connect with a
+/// [`ErrorKind::Journal`] error whose source is [`JournalLocked`] (find it
+/// with [`JournalLocked::find`]), after waiting up to
+/// [`PostgresJournalOptions::lock_wait`]. A standby replica retries its
+/// connect; when the owner's process dies, its connection closes, the lock
+/// is released, and the standby's engine resumes the journal's unfinished
+/// operations exactly once. The lock key is the FNV-1a 64-bit hash of
+/// `registry-sync journal\0<name>`, as a signed `bigint`.
+///
+/// A lost connection (server restart, network) fails the operation in
+/// flight with [`ErrorKind::Journal`]; the next operation reconnects and takes
+/// the lock again (failing with [`JournalLocked`] if another replica took the
+/// journal in between). A replica cut off by a network partition keeps its
+/// lock until the server notices the dead connection (TCP keepalive), so set
+/// `keepalives_idle` in the connection string to bound a fail-over.
+///
+/// # Example
 ///
 /// ```no_run
 /// # async fn run() -> registry_sync::Result<()> {
