@@ -491,6 +491,44 @@ async fn created_targets_poll_ddi_with_their_tokens() {
 }
 
 #[tokio::test]
+async fn a_create_cut_short_is_finished_by_the_retry() {
+    let server = server();
+    let tenant = hawkbit(&server);
+    // the POST of an earlier attempt went through, nothing after it did
+    let (status, _) = mgmt(
+        &server,
+        reqwest::Method::POST,
+        "/targets",
+        Some(json!([{"controllerId": "half", "securityToken": "tok-half"}])),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let device = keyed("half", "tok-half")
+        .with_tag("managedBy", "hub")
+        .with_attribute("fw", "3");
+    let stored = tenant.create(&device).await.expect("finished");
+    assert!(stored.same_content(&device), "{stored:?}");
+    // a target with another token is someone else's
+    mgmt(
+        &server,
+        reqwest::Method::POST,
+        "/targets",
+        Some(json!([{"controllerId": "foreign", "securityToken": "theirs"}])),
+    )
+    .await;
+    let err = tenant
+        .create(&keyed("foreign", "ours").with_tag("managedBy", "hub"))
+        .await
+        .expect_err("foreign");
+    assert_eq!(err.kind(), ErrorKind::AlreadyExists);
+    assert!(
+        metadata_of(&server, "foreign").await.is_empty(),
+        "left alone"
+    );
+    drop_server(server).await;
+}
+
+#[tokio::test]
 async fn errors_are_classified() {
     let server = server();
     let tenant = hawkbit(&server);
@@ -502,10 +540,11 @@ async fn errors_are_classified() {
         wrong.list(None, 10).await.expect_err("401").kind(),
         ErrorKind::Unauthorized
     );
-    tenant.create(&keyed("e-1", "tok")).await.expect("create");
+    let e1 = keyed("e-1", "tok").with_tag("k", "v");
+    tenant.create(&e1).await.expect("create");
     assert_eq!(
         tenant
-            .create(&keyed("e-1", "tok"))
+            .create(&e1)
             .await
             .expect_err("409")
             .kind(),

@@ -81,9 +81,15 @@
 //!   they fail with `Unsupported`.
 //! * **Not atomic**: a create is a `POST /targets` followed by metadata,
 //!   tag and attribute writes. Transient failures of the follow-ups are
-//!   retried inside the call; if they still fail, the target exists but is
-//!   incomplete, the engine's retry of the create meets `AlreadyExists`, and
-//!   the next sync updates it.
+//!   retried inside the call. A create that meets an existing target with
+//!   the record's own token and nothing else on it (the `POST` of an earlier
+//!   attempt went through, then its answer was lost or the process died)
+//!   finishes that target instead of failing with `AlreadyExists`, so the
+//!   engine's retry, or its resume from the journal, completes it; the token
+//!   is the device's secret, so a foreign target cannot pass for it. Records
+//!   without credentials have no such proof: their half-made targets fail
+//!   the retry and are updated by the next sync (with an id-prefix scope) or
+//!   stay foreign to a tag scope until removed.
 //!
 //! # Cost and consistency
 //!

@@ -367,6 +367,26 @@ impl HawkbitRegistry {
         Ok(created)
     }
 
+    /// A target left bare by an earlier create of this very record (the
+    /// `POST` went through, the answer or the follow-ups were lost, e.g. a
+    /// crash): same `securityToken`, no metadata, no tags, no attributes.
+    /// The token is the device's secret, so a foreign target cannot pass for
+    /// it; without credentials nothing proves ownership and nothing is
+    /// adopted.
+    async fn unfinished_create(&self, device: &DeviceRecord) -> Result<Option<Full>> {
+        let Some(wanted) = &device.credentials else {
+            return Ok(None);
+        };
+        let Some(current) = self.full(device.id.as_str()).await? else {
+            return Ok(None);
+        };
+        let same_token = current.target.security_token.as_ref().map(|t| t.expose())
+            == Some(wanted.expose_primary());
+        let bare =
+            current.metadata.is_empty() && current.tags.is_empty() && current.attributes.is_empty();
+        Ok((same_token && bare).then_some(current))
+    }
+
     async fn read_back(&self, id: &DeviceId) -> Result<DeviceRecord> {
         match self.full(id.as_str()).await? {
             Some(f) => Ok(self.record(&f)),
@@ -482,10 +502,18 @@ impl ExternalRegistry for HawkbitRegistry {
             return Err(Error::new(ErrorKind::Unsupported)
                 .with_context("writing attributes needs the tenant's gateway token"));
         }
-        let mut created = self.post_targets(&[device]).await?;
-        let target = created.pop().ok_or_else(|| {
-            Error::new(ErrorKind::Decode).with_context("empty target create answer")
-        })?;
+        let target = match self.post_targets(&[device]).await {
+            Ok(mut created) => created.pop().ok_or_else(|| {
+                Error::new(ErrorKind::Decode).with_context("empty target create answer")
+            })?,
+            Err(e) if e.is_already_exists() => {
+                let Some(current) = self.unfinished_create(device).await? else {
+                    return Err(e);
+                };
+                current.target
+            }
+            Err(e) => return Err(e),
+        };
         self.finish_create(device, target).await?;
         self.read_back(&device.id).await
     }
