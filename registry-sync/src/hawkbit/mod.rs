@@ -89,7 +89,10 @@
 //!   is the device's secret, so a foreign target cannot pass for it. Records
 //!   without credentials have no such proof: their half-made targets fail
 //!   the retry and are updated by the next sync (with an id-prefix scope) or
-//!   stay foreign to a tag scope until removed.
+//!   stay foreign to a tag scope until removed. The same holds for a create
+//!   whose metadata writes keep failing until the engine gives up
+//!   (`FailedAfterRetries`): with a tag scope, the ownership tag is metadata,
+//!   so later syncs see a foreign target.
 //!
 //! # Cost and consistency
 //!

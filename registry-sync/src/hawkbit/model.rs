@@ -31,6 +31,30 @@ impl<T> Default for PagedList<T> {
     }
 }
 
+/// A list the Management API returns either paged or as a bare array
+/// (target metadata is paged in older hawkBit releases, an array in newer).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(untagged, bound(deserialize = "T: Deserialize<'de>"))]
+pub(crate) enum MaybePaged<T> {
+    Paged(PagedList<T>),
+    Bare(Vec<T>),
+}
+
+impl<T> Default for MaybePaged<T> {
+    fn default() -> Self {
+        Self::Bare(Vec::new())
+    }
+}
+
+impl<T> MaybePaged<T> {
+    pub(crate) fn into_vec(self) -> Vec<T> {
+        match self {
+            Self::Paged(p) => p.content,
+            Self::Bare(v) => v,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,5 +68,11 @@ mod tests {
         assert_eq!((p.content.len(), p.total, p.size), (1, 3, 1));
         let empty: PagedList<Tag> = serde_json::from_str("{}").unwrap();
         assert!(empty.content.is_empty());
+        let bare: MaybePaged<MetadataEntry> =
+            serde_json::from_str(r#"[{"key":"k","value":"v"}]"#).unwrap();
+        assert_eq!(bare.into_vec().len(), 1);
+        let paged: MaybePaged<MetadataEntry> =
+            serde_json::from_str(r#"{"content":[{"key":"k","value":"v"}],"total":1}"#).unwrap();
+        assert_eq!(paged.into_vec().len(), 1);
     }
 }

@@ -4,7 +4,7 @@
 use super::config::HawkbitConfig;
 use super::mapping::{MetadataChanges, TargetMapping, attribute_body};
 use super::mgmt::{Answer, MgmtClient};
-use super::model::{MetadataEntry, PagedList, Tag, Target};
+use super::model::{MaybePaged, MetadataEntry, PagedList, Tag, Target};
 use crate::device::{DeviceId, DeviceRecord, DeviceStatus};
 use crate::error::{Error, ErrorKind, Result};
 use crate::operation::{Operation, Precondition};
@@ -127,7 +127,7 @@ impl HawkbitRegistry {
                 None,
             )
             .await?;
-        Ok(a.json::<PagedList<MetadataEntry>>()?.content)
+        Ok(a.json::<MaybePaged<MetadataEntry>>()?.into_vec())
     }
 
     async fn tags(&self, id: &str) -> Result<Vec<Tag>> {
