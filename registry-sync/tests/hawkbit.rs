@@ -450,6 +450,74 @@ async fn bulk_creates_go_in_one_request() {
 }
 
 #[tokio::test]
+async fn listing_pages_through_more_than_one_page() {
+    let server = server();
+    let targets: Vec<Value> = (0..520)
+        .map(|i| json!({"controllerId": format!("t{i:04}"), "securityToken": format!("tok-{i}")}))
+        .collect();
+    let (status, _) = mgmt(
+        &server,
+        reqwest::Method::POST,
+        "/targets",
+        Some(Value::Array(targets)),
+    )
+    .await;
+    assert_eq!(status, 201);
+    // one of them carries metadata, another is filtered in by it
+    mgmt(
+        &server,
+        reqwest::Method::POST,
+        "/targets/t0517/metadata",
+        Some(json!([{"key": "managedBy", "value": "hub-x"}])),
+    )
+    .await;
+    let tenant = hawkbit(&server);
+    let listed_before = server.request_count(RouteKind::MgmtTargets);
+    let snap = registry_sync::fetch_snapshot(&*tenant, 1000)
+        .await
+        .expect("snapshot");
+    assert_eq!(snap.len(), 520);
+    assert_eq!(
+        server.request_count(RouteKind::MgmtTargets) - listed_before,
+        2,
+        "pages of 500"
+    );
+    assert_eq!(
+        snap.get("t0517").and_then(|d| d.tags.get("managedBy")),
+        Some("hub-x")
+    );
+    assert_eq!(
+        snap.get("t0003")
+            .and_then(|d| d.credentials.as_ref())
+            .map(Credentials::expose_primary),
+        Some("tok-3")
+    );
+    let scoped = HawkbitRegistry::new(config(&server).with_filter(
+        HawkbitConfig::scope_filter(&Scope::tag("managedBy", "hub-x")).expect("filter"),
+    ))
+    .expect("registry");
+    let page = scoped.list(None, 10).await.expect("list");
+    assert_eq!(page.devices.len(), 1);
+    assert!(page.next.is_none());
+    // small pages hand over with offset tokens
+    let first = tenant.list(None, 7).await.expect("first page");
+    let token = first.next.clone().expect("more");
+    assert_eq!(token.as_str(), "7");
+    let second = tenant.list(Some(&token), 7).await.expect("second page");
+    assert_eq!(second.devices.first().map(|d| d.id.as_str()), Some("t0007"));
+    let bad = registry_sync::PageToken::new("not-a-number");
+    assert_eq!(
+        tenant
+            .list(Some(&bad), 7)
+            .await
+            .expect_err("bad token")
+            .kind(),
+        ErrorKind::Decode
+    );
+    drop_server(server).await;
+}
+
+#[tokio::test]
 async fn created_targets_poll_ddi_with_their_tokens() {
     let server = server();
     let hub = Arc::new(MemoryRegistry::new("hub"));
@@ -543,11 +611,7 @@ async fn errors_are_classified() {
     let e1 = keyed("e-1", "tok").with_tag("k", "v");
     tenant.create(&e1).await.expect("create");
     assert_eq!(
-        tenant
-            .create(&e1)
-            .await
-            .expect_err("409")
-            .kind(),
+        tenant.create(&e1).await.expect_err("409").kind(),
         ErrorKind::AlreadyExists
     );
     let missing = DeviceId::new("nope");
