@@ -517,6 +517,60 @@ async fn listing_pages_through_more_than_one_page() {
     drop_server(server).await;
 }
 
+/// IoT Hub style masters: `reported` (flattened with `.`) becomes hawkBit
+/// attributes through twin-model's mapping, which keeps to hawkBit's limits.
+#[tokio::test]
+async fn twin_model_mapping_feeds_attributes_within_the_limits() {
+    use twin_model::mapping::attributes::{AttributeOptions, twin_to_attributes};
+    let to_attributes = |d: &DeviceRecord| {
+        let mut reported = serde_json::Map::new();
+        for (k, v) in d.reported.iter() {
+            twin_model::mapping::flatten::insert_dotted(&mut reported, k, json!(v))
+                .expect("dotted key");
+        }
+        let mapped = twin_to_attributes(None, Some(&reported), &AttributeOptions::default());
+        mapped
+            .attributes
+            .into_iter()
+            .collect::<registry_sync::Properties>()
+    };
+    let mapping = registry_sync::FnMapping::new(|d: &DeviceRecord| d.tags.clone(), to_attributes);
+    let server = server();
+    let hub = Arc::new(MemoryRegistry::new("iothub"));
+    let mut twin = keyed("twin-1", "tok-twin-1").with_reported("fw.version", "4.2.0");
+    for i in 0..120 {
+        twin = twin.with_reported(&format!("sensors.s{i:03}"), &format!("{i}"));
+    }
+    twin = twin.with_reported("notes", &"x".repeat(200));
+    hub.seed([twin]);
+    let tenant = hawkbit(&server);
+    let e = Engine::new(
+        hub,
+        tenant.clone(),
+        Planner::new(
+            Policy::new(Scope::tag("managedBy", "iothub")),
+            Arc::new(mapping),
+        ),
+        Arc::new(MemoryJournal::new()),
+        fast_retries(),
+    );
+    let report = e.sync_once().await.expect("sync");
+    assert_eq!((report.created, report.failed), (1, 0));
+    let d = tenant
+        .get(&DeviceId::new("twin-1"))
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(d.attributes.len(), 100, "hawkBit's 100-attribute quota");
+    assert_eq!(d.attributes.get("reported.fw.version"), Some("4.2.0"));
+    assert!(
+        !d.attributes.contains_key("reported.notes"),
+        "values over 128 are dropped"
+    );
+    assert_eq!(e.sync_once().await.expect("again").applied(), 0);
+    drop_server(server).await;
+}
+
 #[tokio::test]
 async fn created_targets_poll_ddi_with_their_tokens() {
     let server = server();
