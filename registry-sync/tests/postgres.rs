@@ -119,6 +119,46 @@ async fn appends_load_in_order_across_reconnects_and_names() {
     assert_eq!(again.load().await.unwrap(), expected);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_appends_each_land_whole_and_in_order() {
+    let Some(pg) = Postgres::start() else {
+        return;
+    };
+    let j = Arc::new(open(&pg, "concurrent").await);
+    let tasks: Vec<_> = (0..16u64)
+        .map(|task| {
+            let j = j.clone();
+            tokio::spawn(async move {
+                for append in 0..20u64 {
+                    let records: Vec<JournalRecord> =
+                        (0..3).map(|k| applied(task, append * 3 + k)).collect();
+                    j.append(&records).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let records = j.load().await.unwrap();
+    assert_eq!(records.len(), 16 * 20 * 3);
+    // Appends committed together keep each append's records together.
+    for whole in records.chunks(3) {
+        let run = whole[0].run();
+        assert!(whole.iter().all(|r| r.run() == run), "{whole:?}");
+    }
+    // Each task's appends are in its order.
+    for task in 0..16 {
+        let mine: Vec<JournalRecord> = records
+            .iter()
+            .filter(|r| r.run() == task)
+            .cloned()
+            .collect();
+        let expected: Vec<JournalRecord> = (0..60).map(|op| applied(task, op)).collect();
+        assert_eq!(mine, expected);
+    }
+}
+
 #[tokio::test]
 async fn compact_drops_completed_runs() {
     let Some(pg) = Postgres::start() else {

@@ -177,6 +177,41 @@ pub struct PostgresJournal {
     options: PostgresJournalOptions,
     connect: Connect,
     session: tokio::sync::Mutex<Option<Session>>,
+    queue: std::sync::Mutex<Queue>,
+}
+
+/// Appends waiting for the session: whoever holds the session next commits
+/// all of them in one `INSERT` (group commit), in the order they queued.
+#[derive(Default)]
+struct Queue {
+    next_id: u64,
+    waiting: Vec<Queued>,
+}
+
+struct Queued {
+    id: u64,
+    payloads: Vec<Vec<u8>>,
+    done: tokio::sync::oneshot::Sender<bool>,
+}
+
+/// Takes an append out of the queue when its caller gives up (an error
+/// before its commit, or the future dropped): records of an append that
+/// returned or was cancelled must not be committed later by another.
+struct Enqueued<'a> {
+    queue: &'a std::sync::Mutex<Queue>,
+    id: u64,
+}
+
+impl Drop for Enqueued<'_> {
+    fn drop(&mut self) {
+        lock(self.queue).waiting.retain(|q| q.id != self.id);
+    }
+}
+
+fn lock(queue: &std::sync::Mutex<Queue>) -> std::sync::MutexGuard<'_, Queue> {
+    queue
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl fmt::Debug for PostgresJournal {
@@ -279,6 +314,7 @@ impl PostgresJournal {
             options,
             connect: tls_connector(tls),
             session: tokio::sync::Mutex::new(None),
+            queue: std::sync::Mutex::new(Queue::default()),
         };
         let session = journal.open_session().await?;
         *journal.session.lock().await = Some(session);
@@ -459,14 +495,49 @@ impl JournalStore for PostgresJournal {
             return Ok(());
         }
         let payloads = records.iter().map(encode).collect::<Result<Vec<_>>>()?;
+        let (done, committed) = tokio::sync::oneshot::channel();
+        let _enqueued = {
+            let mut queue = lock(&self.queue);
+            let id = queue.next_id;
+            queue.next_id += 1;
+            queue.waiting.push(Queued { id, payloads, done });
+            Enqueued {
+                queue: &self.queue,
+                id,
+            }
+        };
         self.with_session(async |s| {
-            s.client
-                .execute(&s.insert, &[&self.name, &payloads])
+            let batch = std::mem::take(&mut lock(&self.queue).waiting);
+            if batch.is_empty() {
+                // An earlier session holder committed this append with its own.
+                return Ok(());
+            }
+            let rows: Vec<&[u8]> = batch
+                .iter()
+                .flat_map(|q| q.payloads.iter().map(Vec::as_slice))
+                .collect();
+            let result = s
+                .client
+                .execute(&s.insert, &[&self.name, &rows])
                 .await
                 .map(drop)
-                .map_err(|e| pg_error("postgres append", e))
+                .map_err(|e| pg_error("postgres append", e));
+            for q in batch {
+                let _ = q.done.send(result.is_ok());
+            }
+            result
         })
-        .await
+        .await?;
+        match committed.await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Error::new(ErrorKind::Journal)
+                .with_context("postgres append (batched with a failed append)")),
+            // The holder that took this append was cancelled mid-commit.
+            Err(_) => {
+                Err(Error::new(ErrorKind::Journal)
+                    .with_context("postgres append (outcome unknown)"))
+            }
+        }
     }
 
     async fn load(&self) -> Result<Vec<JournalRecord>> {
