@@ -126,10 +126,13 @@ struct Session {
 ///
 /// # Contract
 ///
-/// * `append` is one `INSERT` statement (so one transaction) with
-///   `synchronous_commit` forced on for the session: when it returns `Ok`,
-///   every record is committed; when it fails, none or all are (a connection
-///   lost during the commit leaves it unknown which, and `load` says).
+/// * `append` is committed by one `INSERT` statement (so one transaction)
+///   with `synchronous_commit` forced on for the session: when it returns
+///   `Ok`, every record is committed; when it fails, none or all are (a
+///   connection lost during the commit leaves it unknown which, and `load`
+///   says). Appends that wait while another commits are committed together
+///   in the next `INSERT`, each append's records contiguous and in order
+///   (group commit: one fsync for many concurrent outcomes).
 /// * `load` returns the journal's rows ordered by `seq`. Appends of one
 ///   [`PostgresJournal`] are serialized on its single connection, and only
 ///   one [`PostgresJournal`] at a time can hold a journal name (below), so
