@@ -169,6 +169,7 @@ pub(crate) fn param(query: Option<&str>, name: &str) -> Option<String> {
 /// A sort key of targets or tags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SortField {
+    /// Creation order (the database id; the default, not selectable).
     Id,
     ControllerId,
     Name,
@@ -190,8 +191,8 @@ pub(crate) fn sort(query: Option<&str>) -> Result<Vec<(SortField, bool)>, ApiErr
             ));
         };
         let field = match field.trim().to_ascii_lowercase().as_str() {
-            "id" => SortField::Id,
-            "controllerid" => SortField::ControllerId,
+            // hawkBit's `TargetFields.ID` is the controllerId
+            "id" | "controllerid" => SortField::ControllerId,
             "name" => SortField::Name,
             "createdat" => SortField::CreatedAt,
             "lastmodifiedat" => SortField::LastModifiedAt,
