@@ -66,7 +66,7 @@
 //! | feature | default | what it adds |
 //! | --- | --- | --- |
 //! | `mqtt` | yes | the `mqtt` module: rumqttc 0.25 (without its default TLS) and tokio |
-//! | `mqtt-tls` | no | TLS through rumqttc's rustls: a `tls` field on `mqtt::MqttSettings` and TLS schemes in `mqtt::MqttSettings::from_broker_url` |
+//! | `mqtt-tls` | no | MQTT over TLS (rustls with the ring provider, CA roots and an optional client certificate): a `tls` field on `mqtt::MqttSettings`, `mqtt::TlsSettings::client_config` to check it, and TLS schemes in `mqtt::MqttSettings::from_broker_url`; tested against Mosquitto's TLS listener with client certificates required |
 //!
 //! Without `mqtt` the crate is the models and the sans-IO cores only.
 //!

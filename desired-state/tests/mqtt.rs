@@ -21,7 +21,10 @@ use testkit::peers::{Mosquitto, MosquittoOptions};
 const LIMIT: Duration = Duration::from_secs(30);
 
 fn broker() -> Option<Mosquitto> {
-    Mosquitto::start_with(&MosquittoOptions { tcp_nodelay: true })
+    Mosquitto::start_with(&MosquittoOptions {
+        tcp_nodelay: true,
+        ..MosquittoOptions::default()
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -469,4 +472,92 @@ async fn messages_published_while_the_broker_is_down_are_delivered_after_it_retu
         .unwrap();
     assert_eq!(topic, "offline/test");
     assert_eq!(&payload[..], b"kept");
+}
+
+/// MQTT over TLS (feature `mqtt-tls`) against Mosquitto with a TLS-only
+/// listener that requires client certificates.
+#[cfg(feature = "mqtt-tls")]
+mod tls {
+    use super::*;
+    use desired_state::mqtt::TlsSettings;
+    use testkit::ddi::test_pki;
+    use testkit::peers::MosquittoTls;
+
+    fn tls_broker() -> Option<Mosquitto> {
+        Mosquitto::start_with(&MosquittoOptions {
+            tcp_nodelay: true,
+            tls: Some(MosquittoTls::test_pki(true)),
+        })
+    }
+
+    fn settings(port: u16, ca: &str, identity: Option<(&str, &str)>) -> MqttSettings {
+        let mut s = MqttSettings::new("127.0.0.1", port);
+        s.tls = Some(TlsSettings {
+            ca_pem: ca.as_bytes().to_vec(),
+            client_auth: identity.map(|(c, k)| (c.as_bytes().to_vec(), k.as_bytes().to_vec())),
+        });
+        s
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_activity_completes_over_tls_with_client_certificates() {
+        let Some(b) = tls_broker() else { return };
+        let settings = settings(
+            b.port(),
+            test_pki::CA_CERT,
+            Some((test_pki::DEV1_CERT, test_pki::DEV1_KEY)),
+        );
+        let mut cloud = Cloud::connect(&settings).await;
+        let m = ManagerHandle::spawn(&settings, manager_config(&["apps"]), CloudMode::Plain);
+        let apps = AgentHandle::spawn(&settings, "apps", NoopAgent::new("apps"));
+        cloud.ready(&["apps"]).await;
+        cloud.apply("tls-1", &["apps"]);
+        let (fb, _) = cloud.finish("tls-1", None).await;
+        assert_eq!(fb.status, Some(Status::Completed));
+        let apps = apps.stop().await.unwrap();
+        assert_eq!(apps.agent().installed().len(), 1);
+        m.stop().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn no_connection_without_a_client_certificate_or_with_the_wrong_ca() {
+        let Some(b) = tls_broker() else { return };
+        // The broker wants a client certificate.
+        let no_cert = settings(b.port(), test_pki::CA_CERT, None);
+        let mut client = MqttClient::connect(&no_cert, &["x"]);
+        let connected = tokio::time::timeout(Duration::from_secs(2), client.connected()).await;
+        assert!(
+            !matches!(connected, Ok(true)),
+            "connected without a certificate"
+        );
+        // The broker's certificate does not chain to this "CA".
+        let wrong_ca = settings(
+            b.port(),
+            test_pki::DEV2_CERT,
+            Some((test_pki::DEV1_CERT, test_pki::DEV1_KEY)),
+        );
+        let mut client = MqttClient::connect(&wrong_ca, &["x"]);
+        let connected = tokio::time::timeout(Duration::from_secs(2), client.connected()).await;
+        assert!(!matches!(connected, Ok(true)), "trusted an unknown server");
+        // Unusable TLS material: a typed error up front, and a connection
+        // that gives up at once instead of panicking or going plain TCP.
+        let garbage = settings(b.port(), "not a certificate", None);
+        let err = garbage.tls.as_ref().unwrap().client_config().unwrap_err();
+        assert!(err.to_string().starts_with("unusable tls settings"), "{err}");
+        let mut client = MqttClient::connect(&garbage, &["x"]);
+        let connected = tokio::time::timeout(Duration::from_secs(2), client.connected()).await;
+        assert_eq!(connected, Ok(false), "the connection gives up at once");
+        let bad_key = settings(
+            b.port(),
+            test_pki::CA_CERT,
+            Some((test_pki::DEV1_CERT, test_pki::DEV2_KEY)),
+        );
+        let err = bad_key.tls.as_ref().unwrap().client_config().unwrap_err();
+        assert!(!err.to_string().contains("PRIVATE"), "{err}");
+        // A plain-TCP client gets nowhere on a TLS listener.
+        let plain = MqttSettings::new("127.0.0.1", b.port());
+        let mut client = MqttClient::connect(&plain, &["x"]);
+        let connected = tokio::time::timeout(Duration::from_secs(2), client.connected()).await;
+        assert!(!matches!(connected, Ok(true)), "plain TCP accepted");
+    }
 }

@@ -15,6 +15,6 @@ mod postgres;
 mod process;
 
 pub use goosebit::{Goosebit, TENANT as GOOSEBIT_TENANT};
-pub use mosquitto::{Mosquitto, MosquittoOptions};
+pub use mosquitto::{Mosquitto, MosquittoOptions, MosquittoTls};
 pub use postgres::Postgres;
 pub use process::free_port;

@@ -259,7 +259,10 @@ async fn main() -> std::process::ExitCode {
     let mut all = Vec::new();
     let mut errors = Vec::new();
     if !args.embedded_only {
-        let nodelay = MosquittoOptions { tcp_nodelay: true };
+        let nodelay = MosquittoOptions {
+            tcp_nodelay: true,
+            ..MosquittoOptions::default()
+        };
         let Some(broker) = Mosquitto::start_with(&nodelay) else {
             eprintln!("mosquitto is not installed; try --embedded-only");
             return std::process::ExitCode::FAILURE;

@@ -104,6 +104,8 @@ pub struct Connection {
     publisher: Publisher,
     subscriptions: Vec<String>,
     settings: MqttSettings,
+    /// Why the TLS settings cannot be used; the connection then never connects.
+    unusable: Option<super::SettingsError>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -141,13 +143,19 @@ impl Connection {
         if let Some((u, p)) = &settings.credentials {
             opts.set_credentials(u.clone(), p.clone());
         }
+        #[allow(unused_mut)] // only the TLS feature can find the settings unusable
+        let mut unusable = None;
         #[cfg(feature = "mqtt-tls")]
         if let Some(tls) = &settings.tls {
-            opts.set_transport(rumqttc::Transport::tls(
-                tls.ca_pem.clone(),
-                tls.client_auth.clone(),
-                None,
-            ));
+            match tls.client_config() {
+                Ok(config) => {
+                    opts.set_transport(rumqttc::Transport::tls_with_config(
+                        rumqttc::TlsConfiguration::Rustls(Arc::new(config)),
+                    ));
+                }
+                // Never fall back to plain TCP: this connection does not connect.
+                Err(e) => unusable = Some(e),
+            }
         }
         let (client, mut eventloop) = AsyncClient::new(opts, 1024);
         let mut net = NetworkOptions::new();
@@ -162,6 +170,7 @@ impl Connection {
             publisher,
             subscriptions,
             settings: settings.clone(),
+            unusable,
         }
     }
 
@@ -173,6 +182,10 @@ impl Connection {
     /// Drives the connection until [`Publisher::stop`], reconnecting with
     /// exponential backoff; events go to `events`.
     pub async fn run(mut self, events: mpsc::UnboundedSender<ConnectionEvent>) {
+        if let Some(e) = &self.unusable {
+            tracing::error!(error = %e, "mqtt connection not started");
+            return;
+        }
         let mut backoff = self.settings.reconnect_min;
         loop {
             match self.eventloop.poll().await {

@@ -43,6 +43,50 @@ pub struct TlsSettings {
 }
 
 #[cfg(feature = "mqtt-tls")]
+impl TlsSettings {
+    /// The rustls client configuration these settings describe: the CA
+    /// certificates as the only roots, the client certificate if given,
+    /// the ring crypto provider. The MQTT connections build it themselves;
+    /// call it to check the settings before starting a runtime.
+    pub fn client_config(&self) -> Result<rustls::ClientConfig, SettingsError> {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let bad =
+            |what: &str, e: &dyn std::fmt::Display| SettingsError::Tls(format!("{what}: {e}"));
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_slice_iter(&self.ca_pem) {
+            let cert = cert.map_err(|e| bad("ca certificate pem", &e))?;
+            roots.add(cert).map_err(|e| bad("ca certificate", &e))?;
+        }
+        if roots.is_empty() {
+            return Err(SettingsError::Tls("no ca certificate".to_owned()));
+        }
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| bad("protocol versions", &e))?
+            .with_root_certificates(roots);
+        match &self.client_auth {
+            None => Ok(builder.with_no_client_auth()),
+            Some((cert, key)) => {
+                let chain = CertificateDer::pem_slice_iter(cert)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| bad("client certificate pem", &e))?;
+                if chain.is_empty() {
+                    return Err(SettingsError::Tls("no client certificate".to_owned()));
+                }
+                // The key's parse error is not shown: it could quote key bytes.
+                let key = PrivateKeyDer::from_pem_slice(key)
+                    .map_err(|_| SettingsError::Tls("client key pem".to_owned()))?;
+                builder
+                    .with_client_auth_cert(chain, key)
+                    .map_err(|e| bad("client certificate and key", &e))
+            }
+        }
+    }
+}
+
+#[cfg(feature = "mqtt-tls")]
 impl std::fmt::Debug for TlsSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Key material never goes into logs.
@@ -66,6 +110,11 @@ pub enum SettingsError {
     /// A TLS scheme without the `mqtt-tls` feature.
     #[error("broker url needs TLS, which needs the mqtt-tls feature")]
     TlsUnavailable,
+    /// TLS material that cannot be used (bad PEM, no certificate, a key
+    /// that does not fit the certificate). The text names the part, never
+    /// the key material.
+    #[error("unusable tls settings: {0}")]
+    Tls(String),
 }
 
 impl Default for MqttSettings {

@@ -28,6 +28,43 @@ pub struct Mosquitto {
 pub struct MosquittoOptions {
     /// Sets `set_tcp_nodelay true` on the listener (Mosquitto's default is off).
     pub tcp_nodelay: bool,
+    /// Makes the listener speak TLS only (MQTT over TLS, as on port 8883).
+    pub tls: Option<MosquittoTls>,
+}
+
+/// TLS material for the broker's listener, PEM.
+#[derive(Clone)]
+pub struct MosquittoTls {
+    /// The broker's certificate (chain).
+    pub cert_pem: String,
+    /// Its private key.
+    pub key_pem: String,
+    /// CAs whose client certificates are accepted.
+    pub client_ca_pem: String,
+    /// Refuse clients without a certificate from `client_ca_pem`.
+    pub require_client_cert: bool,
+}
+
+impl MosquittoTls {
+    /// [`crate::ddi::test_pki`]'s server certificate (valid for 127.0.0.1);
+    /// client certificates from its CA, required or not.
+    pub fn test_pki(require_client_cert: bool) -> Self {
+        use crate::ddi::test_pki;
+        Self {
+            cert_pem: test_pki::SERVER_CERT.to_owned(),
+            key_pem: test_pki::SERVER_KEY.to_owned(),
+            client_ca_pem: test_pki::CA_CERT.to_owned(),
+            require_client_cert,
+        }
+    }
+}
+
+impl std::fmt::Debug for MosquittoTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MosquittoTls")
+            .field("require_client_cert", &self.require_client_cert)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Mosquitto {
@@ -122,6 +159,23 @@ fn write_config(dir: &Path, port: u16, options: &MosquittoOptions) -> Result<Pat
     if options.tcp_nodelay {
         text.push_str("set_tcp_nodelay true\n");
     }
+    if let Some(tls) = &options.tls {
+        let write = |name: &str, pem: &str| {
+            let path = dir.join(name);
+            fs::write(&path, pem).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            Ok::<_, String>(path)
+        };
+        let cert = write("server.pem", &tls.cert_pem)?;
+        let key = write("server.key", &tls.key_pem)?;
+        let ca = write("client-ca.pem", &tls.client_ca_pem)?;
+        text.push_str(&format!(
+            "certfile {}\nkeyfile {}\ncafile {}\nrequire_certificate {}\n",
+            cert.display(),
+            key.display(),
+            ca.display(),
+            tls.require_client_cert
+        ));
+    }
     let path = dir.join("mosquitto.conf");
     fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(path)
@@ -145,8 +199,11 @@ mod tests {
 
     #[test]
     fn starts_restarts_and_stops() {
-        let Some(mut broker) = Mosquitto::start_with(&MosquittoOptions { tcp_nodelay: true })
-        else {
+        let options = MosquittoOptions {
+            tcp_nodelay: true,
+            ..MosquittoOptions::default()
+        };
+        let Some(mut broker) = Mosquitto::start_with(&options) else {
             return;
         };
         let port = broker.port();
