@@ -208,6 +208,37 @@ async fn a_row_written_by_something_else_is_a_decode_error() {
     assert!(j.append(&[applied(1, 1)]).await.is_ok());
 }
 
+#[tokio::test]
+async fn a_role_with_table_rights_only_uses_an_existing_table() {
+    let Some(pg) = Postgres::start() else {
+        return;
+    };
+    let (admin, connection) = tokio_postgres::connect(&pg.url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    admin
+        .batch_execute("CREATE ROLE sync LOGIN; REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        .await
+        .unwrap();
+    let as_sync = format!("{} user=sync", pg.conn_str());
+    // Without the table and without CREATE rights: a journal error.
+    let e = connect(&as_sync, "s", options()).await.unwrap_err();
+    assert!(e.is_journal(), "{e:?}");
+    // The owner creates it; SELECT, INSERT and DELETE are then enough.
+    drop(open(&pg, "bootstrap").await);
+    admin
+        .batch_execute("GRANT SELECT, INSERT, DELETE ON registry_sync_journal TO sync")
+        .await
+        .unwrap();
+    let j = connect(&as_sync, "s", options()).await.unwrap();
+    j.append(&[applied(1, 0), JournalRecord::RunCompleted { run: 1 }])
+        .await
+        .unwrap();
+    j.compact().await.unwrap();
+    assert!(j.load().await.unwrap().is_empty());
+}
+
 #[test]
 fn any_records_round_trip() {
     use proptest::prelude::*;

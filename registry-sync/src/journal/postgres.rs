@@ -619,6 +619,29 @@ mod tests {
     }
 
     #[test]
+    fn a_dropped_append_leaves_the_queue() {
+        let queue = std::sync::Mutex::new(Queue::default());
+        let (done, _) = tokio::sync::oneshot::channel();
+        lock(&queue).waiting.push(Queued {
+            id: 7,
+            payloads: vec![b"{}".to_vec()],
+            done,
+        });
+        let (done, _) = tokio::sync::oneshot::channel();
+        lock(&queue).waiting.push(Queued {
+            id: 8,
+            payloads: Vec::new(),
+            done,
+        });
+        drop(Enqueued {
+            queue: &queue,
+            id: 7,
+        });
+        let left: Vec<u64> = lock(&queue).waiting.iter().map(|q| q.id).collect();
+        assert_eq!(left, [8]);
+    }
+
+    #[test]
     fn undecodable_rows_are_decode_errors() {
         assert!(decode(7, b"{\"t\":\"nope\"}").unwrap_err().is_decode());
         let e = decode(7, b"\xff").unwrap_err();
