@@ -572,6 +572,53 @@ async fn twin_model_mapping_feeds_attributes_within_the_limits() {
 }
 
 #[tokio::test]
+async fn name_and_description_follow_their_tags() {
+    let server = server();
+    let hub = Arc::new(MemoryRegistry::new("hub"));
+    hub.seed([keyed("pump-7", "tok-pump-7")
+        .with_tag("displayName", "Pump 7")
+        .with_tag("notes", "basement, left")
+        .with_tag("site", "berlin")]);
+    let tenant = Arc::new(
+        HawkbitRegistry::new(
+            config(&server)
+                .with_name_tag("displayName")
+                .with_description_tag("notes"),
+        )
+        .expect("registry"),
+    );
+    let e = engine(
+        hub.clone(),
+        tenant.clone(),
+        Policy::new(Scope::tag("managedBy", "hub")),
+    );
+    assert_eq!(e.sync_once().await.expect("create").created, 1);
+    let (_, t) = mgmt(&server, reqwest::Method::GET, "/targets/pump-7", None).await;
+    assert_eq!(
+        (&t["name"], &t["description"]),
+        (&json!("Pump 7"), &json!("basement, left"))
+    );
+    let md = metadata_of(&server, "pump-7").await;
+    assert!(
+        !md.contains_key("displayName") && md.contains_key("site"),
+        "{md:?}"
+    );
+    assert_eq!(e.sync_once().await.expect("again").applied(), 0);
+    // renamed on the hub, description dropped
+    hub.seed([keyed("pump-7", "tok-pump-7")
+        .with_tag("displayName", "Pump 7 (spare)")
+        .with_tag("site", "berlin")]);
+    assert_eq!(e.sync_once().await.expect("rename").updated, 1);
+    let (_, t) = mgmt(&server, reqwest::Method::GET, "/targets/pump-7", None).await;
+    assert_eq!(
+        (&t["name"], &t["description"]),
+        (&json!("Pump 7 (spare)"), &json!(""))
+    );
+    assert_eq!(e.sync_once().await.expect("settled").applied(), 0);
+    drop_server(server).await;
+}
+
+#[tokio::test]
 async fn created_targets_poll_ddi_with_their_tokens() {
     let server = server();
     let hub = Arc::new(MemoryRegistry::new("hub"));
@@ -862,15 +909,20 @@ fn hawkbit_vectors_decode_through_the_connector_models() {
     let Some(dir) = testkit::vectors::dir("twin") else {
         return;
     };
-    let mapping = TargetMapping {
-        disabled_tag: "disabled".into(),
-        reason_key: "reason".into(),
-        read_tokens: true,
-    };
+    let mut mapping = TargetMapping::new();
+    mapping.name_tag = Some("name".into());
+    mapping.description_tag = Some("description".into());
     for v in dir.with_prefix("hawkbit-mgmt-target") {
         let target: Target = serde_json::from_slice(&v.bytes()).expect("target");
         let record = mapping.record(&target, &[], &[], &BTreeMap::new());
         assert_eq!(record.id.as_str(), target.controller_id, "{}", v.name());
+        assert_eq!(mapping.name(&record), target.name, "{}", v.name());
+        assert_eq!(
+            mapping.description(&record),
+            target.description,
+            "{}",
+            v.name()
+        );
         assert!(!target.controller_id.is_empty());
         let token = target
             .security_token

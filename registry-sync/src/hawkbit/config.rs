@@ -30,6 +30,8 @@ pub struct HawkbitConfig {
     pub(super) reason_key: String,
     pub(super) max_bulk: usize,
     pub(super) read_tokens: bool,
+    pub(super) name_tag: Option<String>,
+    pub(super) description_tag: Option<String>,
     pub(super) lookups_in_flight: usize,
     pub(super) follow_up_attempts: u32,
 }
@@ -52,6 +54,8 @@ impl fmt::Debug for HawkbitConfig {
             .field("reason_key", &self.reason_key)
             .field("max_bulk", &self.max_bulk)
             .field("read_tokens", &self.read_tokens)
+            .field("name_tag", &self.name_tag)
+            .field("description_tag", &self.description_tag)
             .finish_non_exhaustive()
     }
 }
@@ -88,6 +92,8 @@ impl HawkbitConfig {
             reason_key: DEFAULT_REASON_KEY.to_owned(),
             max_bulk: 100,
             read_tokens: true,
+            name_tag: None,
+            description_tag: None,
             lookups_in_flight: 8,
             follow_up_attempts: 4,
         })
@@ -153,6 +159,25 @@ impl HawkbitConfig {
     #[must_use]
     pub fn with_read_tokens(mut self, yes: bool) -> Self {
         self.read_tokens = yes;
+        self
+    }
+
+    /// The record tag holding the target's `name` (1–128 characters): written
+    /// on create and update, read back as that tag when it differs from the
+    /// `controllerId`. Without it, created targets are named after their id
+    /// and names are left alone afterwards.
+    #[must_use]
+    pub fn with_name_tag(mut self, key: impl Into<String>) -> Self {
+        self.name_tag = Some(key.into());
+        self
+    }
+
+    /// The record tag holding the target's `description` (≤ 512
+    /// characters; absent tag = empty description). Without it,
+    /// descriptions are left alone.
+    #[must_use]
+    pub fn with_description_tag(mut self, key: impl Into<String>) -> Self {
+        self.description_tag = Some(key.into());
         self
     }
 

@@ -7,6 +7,7 @@
 //! | `tags` | target metadata, one entry per tag (ownership tags such as `managedBy=hub-eu1` included) |
 //! | `attributes` | target attributes (read via the Management API, written via DDI `configData`) |
 //! | `status: Disabled { reason }` | target tag `disabled` assigned, reason in metadata `registrySync.disabledReason` |
+//! | tag named by `name_tag` / `description_tag` (when set) | the target's `name` / `description` instead of metadata |
 //! | `reported` | not stored (hawkBit has no such section) |
 
 use super::model::{MetadataEntry, Tag, Target};
@@ -16,16 +17,20 @@ use crate::properties::Properties;
 use std::collections::BTreeMap;
 use twin_model::hawkbit::target::{
     ATTRIBUTE_KEY_MAX, ATTRIBUTE_VALUE_MAX, ATTRIBUTES_PER_TARGET_MAX, METADATA_KEY_MAX,
-    METADATA_PER_TARGET_MAX, METADATA_VALUE_MAX, java_len,
+    METADATA_PER_TARGET_MAX, METADATA_VALUE_MAX, NAME_MAX, java_len,
 };
 
 /// `controllerId` limit.
 const CONTROLLER_ID_MAX: usize = 256;
 /// `securityToken` limit.
 const TOKEN_MAX: usize = 128;
+/// `description` limit.
+const DESCRIPTION_MAX: usize = 512;
 
 /// The record ↔ target rules of one connector: which tag and metadata key
-/// mark soft-deleted targets, and whether tokens are read.
+/// mark soft-deleted targets, whether tokens are read, and which record
+/// tags (if any) stand for the target's name and description.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TargetMapping {
     /// The target tag of soft-deleted targets.
@@ -34,9 +39,55 @@ pub struct TargetMapping {
     pub reason_key: String,
     /// Whether `securityToken` becomes the record's credentials.
     pub read_tokens: bool,
+    /// The record tag holding the target's `name` (absent: the name is the
+    /// `controllerId` and never written after the create).
+    pub name_tag: Option<String>,
+    /// The record tag holding the target's `description` (absent: the
+    /// description is left alone).
+    pub description_tag: Option<String>,
+}
+
+impl Default for TargetMapping {
+    /// Soft delete with the default tag and reason key, tokens read, no
+    /// name or description tag.
+    fn default() -> Self {
+        Self {
+            disabled_tag: super::config::DEFAULT_DISABLED_TAG.to_owned(),
+            reason_key: super::config::DEFAULT_REASON_KEY.to_owned(),
+            read_tokens: true,
+            name_tag: None,
+            description_tag: None,
+        }
+    }
 }
 
 impl TargetMapping {
+    /// The defaults (see [`Default`]).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether `key` is a tag that is not stored as metadata.
+    fn is_field_tag(&self, key: &str) -> bool {
+        self.name_tag.as_deref() == Some(key) || self.description_tag.as_deref() == Some(key)
+    }
+
+    /// The `name` a record's target should have: the name tag's value, else
+    /// the controller id.
+    pub fn name(&self, device: &DeviceRecord) -> String {
+        self.name_tag
+            .as_deref()
+            .and_then(|k| device.tags.get(k))
+            .unwrap_or(device.id.as_str())
+            .to_owned()
+    }
+
+    /// The `description` a record's target should have (`None`: not managed;
+    /// empty: none).
+    pub fn description(&self, device: &DeviceRecord) -> Option<String> {
+        let key = self.description_tag.as_deref()?;
+        Some(device.tags.get(key).unwrap_or_default().to_owned())
+    }
     /// The record for a target, its metadata, its tags and its attributes.
     pub fn record(
         &self,
@@ -53,9 +104,20 @@ impl TargetMapping {
         }
         d.tags = metadata
             .iter()
-            .filter(|m| m.key != self.reason_key)
+            .filter(|m| m.key != self.reason_key && !self.is_field_tag(&m.key))
             .map(|m| (m.key.as_str(), m.value.as_str()))
             .collect();
+        if let Some(k) = &self.name_tag
+            && !target.name.is_empty()
+            && target.name != target.controller_id
+        {
+            d.tags.insert(k.as_str(), target.name.as_str());
+        }
+        if let (Some(k), Some(desc)) = (&self.description_tag, &target.description)
+            && !desc.is_empty()
+        {
+            d.tags.insert(k.as_str(), desc.as_str());
+        }
         if tags.iter().any(|t| t.name == self.disabled_tag) {
             let reason = metadata
                 .iter()
@@ -76,6 +138,7 @@ impl TargetMapping {
         let mut m: BTreeMap<String, String> = device
             .tags
             .iter()
+            .filter(|(k, _)| !self.is_field_tag(k))
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
         if let DeviceStatus::Disabled {
@@ -107,6 +170,16 @@ impl TargetMapping {
         }
         if device.tags.contains_key(&self.reason_key) {
             return Err(rejected("tag key is reserved for the disabled reason"));
+        }
+        let name = java_len(&self.name(device));
+        if name == 0 || name > NAME_MAX {
+            return Err(rejected("name must be 1-128 characters"));
+        }
+        if self
+            .description(device)
+            .is_some_and(|d| java_len(&d) > DESCRIPTION_MAX)
+        {
+            return Err(rejected("description over 512 characters"));
         }
         let metadata = self.metadata(device);
         if metadata.len() > METADATA_PER_TARGET_MAX {
@@ -186,11 +259,48 @@ mod tests {
     use proptest::prelude::*;
 
     fn mapping() -> TargetMapping {
-        TargetMapping {
-            disabled_tag: "disabled".into(),
-            reason_key: "reason".into(),
-            read_tokens: true,
-        }
+        let mut m = TargetMapping::new();
+        m.disabled_tag = "disabled".into();
+        m.reason_key = "reason".into();
+        m
+    }
+
+    fn named() -> TargetMapping {
+        let mut m = mapping();
+        m.name_tag = Some("Name".into());
+        m.description_tag = Some("Description".into());
+        m
+    }
+
+    #[test]
+    fn name_and_description_tags_are_target_fields_not_metadata() {
+        let m = named();
+        let d = DeviceRecord::new("d1")
+            .with_tag("Name", "Pump 7")
+            .with_tag("Description", "basement")
+            .with_tag("site", "x");
+        assert_eq!(m.name(&d), "Pump 7");
+        assert_eq!(m.description(&d).as_deref(), Some("basement"));
+        assert_eq!(m.metadata(&d).keys().collect::<Vec<_>>(), ["site"]);
+        assert_eq!(m.name(&DeviceRecord::new("d2")), "d2");
+        assert_eq!(m.description(&DeviceRecord::new("d2")).as_deref(), Some(""));
+        assert_eq!(
+            mapping().description(&d),
+            None,
+            "not managed without the tag"
+        );
+        assert!(
+            m.validate(&DeviceRecord::new("d").with_tag("Name", &"n".repeat(129)))
+                .is_err()
+        );
+        assert!(
+            m.validate(&DeviceRecord::new("d").with_tag("Name", ""))
+                .is_err()
+        );
+        assert!(
+            m.validate(&DeviceRecord::new("d").with_tag("Description", &"d".repeat(513)))
+                .is_err()
+        );
     }
 
     #[test]
@@ -265,7 +375,7 @@ mod tests {
         (
             "[a-z0-9-]{1,12}",
             proptest::option::of("[0-9a-f]{1,32}"),
-            proptest::collection::btree_map("[A-Z][a-zA-Z.]{0,7}", "\\PC{0,12}", 0..6),
+            proptest::collection::btree_map("T[a-zA-Z.]{0,7}", "\\PC{0,12}", 0..6),
             proptest::collection::btree_map("[a-zA-Z_]{1,8}", "[a-zA-Z0-9 ().-]{0,12}", 0..6),
             proptest::option::of(proptest::option::of("\\PC{1,10}")),
         )
@@ -292,11 +402,25 @@ mod tests {
         /// What the connector writes for a record (token, metadata, the
         /// disabled tag, attributes) reads back as the same record.
         #[test]
-        fn records_survive_the_round_trip_through_a_target(d in arb_record()) {
-            let m = mapping();
+        fn records_survive_the_round_trip_through_a_target(
+            d in arb_record(),
+            with_fields in proptest::bool::ANY,
+            name in proptest::option::of("[A-Z][A-Za-z ]{0,19}"),
+            description in proptest::option::of("\\PC{1,30}"),
+        ) {
+            let mut d = d;
+            let m = if with_fields {
+                if let Some(n) = &name { d.tags.insert("Name", n.as_str()); }
+                if let Some(t) = &description { d.tags.insert("Description", t.as_str()); }
+                named()
+            } else {
+                mapping()
+            };
             prop_assert!(m.validate(&d).is_ok());
             let target = Target {
                 controller_id: d.id.to_string(),
+                name: m.name(&d),
+                description: m.description(&d),
                 security_token: d
                     .credentials
                     .as_ref()

@@ -55,6 +55,7 @@
 //! | `tags` | target **metadata**, one entry per tag; the ownership tag of a [`Scope::Tag`](crate::Scope) (e.g. `managedBy=hub-eu1`) is a metadata entry like any other |
 //! | `attributes` | target attributes: read with `GET /rest/v1/targets/{id}/attributes`, written as the device would, with DDI `PUT …/configData` (`mode: replace`) under the tenant's **gateway token** through `ddi-client` |
 //! | `status` | enabled, or soft-deleted (below) |
+//! | the tags named with [`HawkbitConfig::with_name_tag`] / [`HawkbitConfig::with_description_tag`] | the target's `name` / `description` (not metadata); without them names stay the `controllerId` and descriptions are left alone |
 //!
 //! hawkBit's limits are checked before any request (a refused record changes
 //! nothing): `controllerId` 1–256 characters without whitespace, token 1–128,

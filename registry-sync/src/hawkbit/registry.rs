@@ -84,11 +84,12 @@ impl HawkbitRegistry {
                 })?)
             }
         };
-        let mapping = TargetMapping {
-            disabled_tag: config.disabled_tag.clone(),
-            reason_key: config.reason_key.clone(),
-            read_tokens: config.read_tokens,
-        };
+        let mut mapping = TargetMapping::new();
+        mapping.disabled_tag.clone_from(&config.disabled_tag);
+        mapping.reason_key.clone_from(&config.reason_key);
+        mapping.read_tokens = config.read_tokens;
+        mapping.name_tag.clone_from(&config.name_tag);
+        mapping.description_tag.clone_from(&config.description_tag);
         Ok(Self {
             name: format!("hawkbit:{}", config.tenant),
             config,
@@ -347,18 +348,44 @@ impl HawkbitRegistry {
         }
     }
 
-    fn create_body(device: &DeviceRecord) -> Value {
+    fn create_body(&self, device: &DeviceRecord) -> Value {
         let mut t = serde_json::Map::new();
         t.insert("controllerId".into(), json!(device.id.as_str()));
-        t.insert("name".into(), json!(device.id.as_str()));
+        t.insert("name".into(), json!(self.mapping.name(device)));
+        if let Some(d) = self.mapping.description(device).filter(|d| !d.is_empty()) {
+            t.insert("description".into(), json!(d));
+        }
         if let Some(c) = &device.credentials {
             t.insert("securityToken".into(), json!(c.expose_primary()));
         }
         Value::Object(t)
     }
 
+    /// The `PUT /targets/{id}` body that brings token, name and description
+    /// to what `device` says, `None` when nothing differs.
+    fn update_body(&self, device: &DeviceRecord, current: &Target) -> Option<Value> {
+        let mut t = serde_json::Map::new();
+        if let Some(c) = &device.credentials
+            && current.security_token.as_ref().map(|s| s.expose()) != Some(c.expose_primary())
+        {
+            t.insert("securityToken".into(), json!(c.expose_primary()));
+        }
+        if self.mapping.name_tag.is_some() {
+            let name = self.mapping.name(device);
+            if name != current.name {
+                t.insert("name".into(), json!(name));
+            }
+        }
+        if let Some(d) = self.mapping.description(device)
+            && d != current.description.as_deref().unwrap_or_default()
+        {
+            t.insert("description".into(), json!(d));
+        }
+        (!t.is_empty()).then_some(Value::Object(t))
+    }
+
     async fn post_targets(&self, devices: &[&DeviceRecord]) -> Result<Vec<Target>> {
-        let body = Value::Array(devices.iter().map(|d| Self::create_body(d)).collect());
+        let body = Value::Array(devices.iter().map(|d| self.create_body(d)).collect());
         let created: Vec<Target> = self
             .mgmt
             .send(Method::POST, &["targets"], &[], Some(&body))
@@ -518,8 +545,9 @@ impl ExternalRegistry for HawkbitRegistry {
         self.read_back(&device.id).await
     }
 
-    /// Writes the token (when the record has credentials), metadata, the
-    /// soft-delete mark and attributes. hawkBit has no etags: the
+    /// Writes the token (when the record has credentials), the name and
+    /// description (when tags stand for them), metadata, the soft-delete
+    /// mark and attributes. hawkBit has no etags: the
     /// precondition is not checked.
     async fn update(
         &self,
@@ -531,11 +559,7 @@ impl ExternalRegistry for HawkbitRegistry {
         let Some(current) = self.full(device.id.as_str()).await? else {
             return Err(Error::new(ErrorKind::NotFound).with_context(device.id.to_string()));
         };
-        if let Some(c) = &device.credentials
-            && current.target.security_token.as_ref().map(|t| t.expose())
-                != Some(c.expose_primary())
-        {
-            let body = json!({ "securityToken": c.expose_primary() });
+        if let Some(body) = self.update_body(device, &current.target) {
             self.mgmt
                 .send(
                     Method::PUT,
