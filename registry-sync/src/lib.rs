@@ -105,15 +105,13 @@
 //! | `test-util` | no | `journal::CrashAfter`: a journal wrapper that simulates a process kill after N records |
 //! | `postgres` | no | `journal::PostgresJournal`: the journal in a PostgreSQL table (one journal per sync name, one replica at a time per journal), over `tokio-postgres` |
 //! | `hawkbit` | no | `hawkbit::HawkbitRegistry`: a hawkBit tenant over the Management API (basic auth; tags as target metadata, soft delete as a target tag, attributes written through DDI `configData` with `ddi-client` under the gateway token), over `reqwest` |
+//! | `iothub` | no | `iothub::IotHubRegistry`: an Azure IoT Hub over its REST data plane (SAS tokens from a connection string; query listing, bulk `POST /devices` writes, import jobs through blob containers), over `reqwest` with `twin-model`'s documents |
 //!
 //! Examples: `plan_scale` (plan N vs N devices with 1 % drift) and
 //! `sync_scale` (a full sync of N devices through the file journal, optionally
 //! rate limited on a simulated clock; `single`, `bulk` or `job` route). The
 //! benchmarks proper (`sync_plan`, `sync_throttled`, `sync_crash`) are in the
 //! workspace's `benches` crate, with figures in `BENCHMARKS.md`.
-//!
-//! The IoT Hub connector is planned as a further feature (`iothub`); it is
-//! not part of this version.
 //!
 //! # Stability
 //!

@@ -27,10 +27,50 @@
 //! tag-only change made by someone else through `PATCH /twins` does not
 //! change it and is overwritten by the next update.
 //!
-//! **Mapping** (see [`DeviceRecord`](crate::DeviceRecord)): tags ↔ twin
+//! **Mapping** (see [`DeviceRecord`]): tags ↔ twin
 //! tags, attributes ↔ desired properties, both flattened with `.`;
 //! reported properties read only; status ↔ `status`/`statusReason`;
 //! credentials ↔ SAS keys (`get` only, with [`IotHubConfig::read_keys`]).
+//!
+//! # Quick start
+//!
+//! A memory registry synced into testkit's IoT Hub simulator (a real hub
+//! takes the same calls without [`IotHubConfig::base_url`]):
+//!
+//! ```
+//! use registry_sync::iothub::{ConnectionString, IotHubConfig, IotHubRegistry};
+//! use registry_sync::journal::MemoryJournal;
+//! use registry_sync::{
+//!     DeviceRecord, DirectMapping, Engine, EngineConfig, ExternalRegistry, MemoryRegistry,
+//!     Planner, Policy, Scope,
+//! };
+//! use std::sync::Arc;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let server = testkit::iothub::IotHubServer::start("myhub");
+//! let cs = ConnectionString::parse(&server.connection_string(None).unwrap())?;
+//! let hub = Arc::new(IotHubRegistry::new(IotHubConfig::new(cs).base_url(server.url()))?);
+//!
+//! let tenant = Arc::new(MemoryRegistry::new("tenant"));
+//! tenant.seed([DeviceRecord::new("sensor-1").with_tag("site.name", "north")]);
+//! let engine = Engine::new(
+//!     tenant,
+//!     hub.clone(),
+//!     Planner::new(Policy::new(Scope::tag("managedBy", "sync")), Arc::new(DirectMapping)),
+//!     Arc::new(MemoryJournal::new()),
+//!     EngineConfig::new(),
+//! );
+//! let report = engine.sync_once().await?;
+//! assert_eq!(report.created, 1);
+//!
+//! let twin = server.twin("sensor-1").unwrap();
+//! assert_eq!(twin["tags"]["site"]["name"], "north");
+//! let read = hub.get(&"sensor-1".into()).await?.unwrap();
+//! assert_eq!(read.tags.get("managedBy"), Some("sync"));
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! Errors: 429 → `Throttled` (with `Retry-After` when sent), 5xx and
 //! connection failures → `Unavailable`, timeouts → `Timeout`, 404 →
