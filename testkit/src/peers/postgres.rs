@@ -211,19 +211,20 @@ impl Drop for Postgres {
 /// postmaster is frozen first so it forks no new child, then its children
 /// are read from `/proc` and killed together with it.
 fn kill_server(pid: u32) {
+    // The shell's own `kill` builtin: a bare Debian has no kill program
+    // unless procps is installed.
     let signal = |sig: &str, pids: &[u32]| {
-        let _ = Command::new("kill")
-            .arg(sig)
-            .arg("--")
+        let _ = Command::new("sh")
+            .args(["-c", "kill -s \"$0\" \"$@\"", sig])
             .args(pids.iter().map(u32::to_string))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
     };
-    signal("-STOP", &[pid]);
+    signal("STOP", &[pid]);
     let mut all = children_of(pid);
     all.push(pid);
-    signal("-KILL", &all);
+    signal("KILL", &all);
 }
 
 /// The processes whose parent is `parent`, from `/proc/<pid>/stat`.
