@@ -563,3 +563,35 @@ fn every_import_export_vector_line_maps() {
     }
     assert!(lines >= 9, "{lines}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_grid_events_from_the_hub_drive_the_replica() {
+    let server = IotHubServer::start("h-events");
+    let mut events = server.subscribe_events();
+    let hub = connector(&server);
+    let memory = Arc::new(MemoryRegistry::new("tenant"));
+    let e = engine(hub.clone(), memory.clone(), EngineConfig::new());
+    for i in 0..3 {
+        let d = DeviceRecord::new(format!("ev-{i}")).with_tag("site.name", "x");
+        hub.create(&d).await.unwrap();
+    }
+    let take = |rx: &mut tokio::sync::mpsc::UnboundedReceiver<serde_json::Value>| {
+        let mut batch = Vec::new();
+        while let Ok(ev) = rx.try_recv() {
+            batch.push(ev);
+        }
+        serde_json::to_vec(&batch).unwrap()
+    };
+    let (report, _) = e.handle_event_grid(&take(&mut events)).await.unwrap();
+    assert_eq!(report.created, 3);
+    assert_eq!(
+        memory.snapshot().get("ev-1").unwrap().tags.get("site.name"),
+        Some("x")
+    );
+    hub.delete(&DeviceId::new("ev-1"), &Precondition::Any)
+        .await
+        .unwrap();
+    let (report, _) = e.handle_event_grid(&take(&mut events)).await.unwrap();
+    assert_eq!(report.deleted + report.disabled, 1);
+    assert!(converged(&*hub, &*memory).await);
+}

@@ -31,14 +31,17 @@
 //!   explicit rate, 429 `ThrottlingException`, bulk calls charged per device;
 //! - [faults](FaultRule) aimed at a route and optionally a device: 5xx,
 //!   delays, dropped connections, failures of single bulk or job items;
+//! - `Microsoft.Devices.DeviceCreated`/`DeviceDeleted` events in the Event
+//!   Grid schema for every identity created or deleted, on a channel
+//!   ([`IotHubServer::subscribe_events`]);
 //! - request counters per [`Route`], an applied-[`Mutation`] log (to assert
 //!   every write happened exactly once), twin and identity snapshots; 100,000
 //!   devices are a `BTreeMap` of small structs.
 //!
 //! The simulator writes IoT Hub's JSON itself and shares no code with the
 //! connector, so it checks that client independently. Not simulated: modules,
-//! configurations, scheduled jobs, export jobs, Event Grid notifications,
-//! device-side protocols, the query language beyond the subset above.
+//! configurations, scheduled jobs, export jobs, other Event Grid event
+//! types, device-side protocols, the query language beyond the subset above.
 //!
 //! # Quick start
 //!
@@ -70,6 +73,7 @@
 //! ```
 
 mod error;
+mod events;
 mod faults;
 mod http;
 mod import;

@@ -269,22 +269,34 @@ impl IotHubServer {
     }
 
     /// Adds devices directly (no request, no throttle, not in the mutation
-    /// log), each with the given tags (a JSON object, or anything else for none).
+    /// log, no event), each with the given tags (a JSON object, or anything else for none).
     ///
     /// # Panics
     /// On an invalid device id.
     pub fn seed<'a>(&self, devices: impl IntoIterator<Item = (&'a str, Value)>) {
         let mut s = self.shared.state();
+        s.store.quiet = true;
         for (id, tags) in devices {
             let tags = match tags {
                 Value::Object(m) => Some(m),
                 _ => None,
             };
-            s.store
-                .insert(id, &IdentityInput::default(), tags, None)
-                .unwrap_or_else(|e| panic!("cannot seed device {id}: {}", e.message));
-            s.store.mutations.pop();
+            if let Err(e) = s.store.insert(id, &IdentityInput::default(), tags, None) {
+                s.store.quiet = false;
+                panic!("cannot seed device {id}: {}", e.message);
+            }
         }
+        s.store.quiet = false;
+    }
+
+    /// A receiver of `Microsoft.Devices.DeviceCreated` and `DeviceDeleted`
+    /// events (Event Grid schema, one JSON object each; wrap them in an
+    /// array for a webhook body) for every identity created or deleted from
+    /// now on, by any route (not by [`Self::seed`]).
+    pub fn subscribe_events(&self) -> tokio::sync::mpsc::UnboundedReceiver<Value> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        self.shared.state().store.events.subscribe(tx);
+        rx
     }
 
     /// Sets reported properties as the device would (merge patch).

@@ -166,6 +166,9 @@ pub(crate) struct Store {
     counter: u64,
     pub(crate) mutations: Vec<Mutation>,
     pub(crate) hub: String,
+    pub(crate) events: super::events::EventSink,
+    /// Seeding: no mutation log entry, no event.
+    pub(crate) quiet: bool,
 }
 
 impl Store {
@@ -182,6 +185,9 @@ impl Store {
     }
 
     fn log(&mut self, id: &str, kind: MutationKind) {
+        if self.quiet {
+            return;
+        }
         let sequence = self.mutations.len() as u64 + 1;
         self.mutations.push(Mutation {
             sequence,
@@ -270,6 +276,9 @@ impl Store {
             reported_version: 1,
             reported_updated: now,
         };
+        if !self.quiet {
+            self.events.publish(&self.hub, id, d.twin_json(), true);
+        }
         self.devices.insert(id.to_owned(), d);
         self.log(id, MutationKind::Create);
         self.devices.get(id).ok_or_else(|| HubError::not_found(id))
@@ -324,9 +333,13 @@ impl Store {
     }
 
     pub(crate) fn remove(&mut self, id: &str) -> Result<(), HubError> {
-        self.devices
+        let d = self
+            .devices
             .remove(id)
             .ok_or_else(|| HubError::not_found(id))?;
+        if !self.quiet {
+            self.events.publish(&self.hub, id, d.twin_json(), false);
+        }
         self.log(id, MutationKind::Delete);
         Ok(())
     }

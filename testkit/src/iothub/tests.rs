@@ -431,3 +431,44 @@ fn throttling_and_faults() {
         .send();
     assert!(r.is_err() && started.elapsed() < Duration::from_millis(290));
 }
+
+#[test]
+fn lifecycle_events_for_every_route() {
+    let hub = Hub::new(IotHubServer::start("h7"));
+    hub.server.seed([("seeded", Value::Null)]);
+    let mut events = hub.server.subscribe_events();
+    let put = hub
+        .req(reqwest::Method::PUT, "/devices/p1")
+        .body(r#"{"deviceId":"p1"}"#)
+        .send()
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    let bulk = json!([{"id": "b1", "importMode": "create", "tags": {"k": "v"}}, {"id": "p1", "importMode": "delete"}]);
+    assert_eq!(
+        hub.req(reqwest::Method::POST, "/devices")
+            .body(bulk.to_string())
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
+    let mut seen = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        seen.push((
+            e["eventType"].as_str().unwrap().to_owned(),
+            e["data"]["deviceId"].as_str().unwrap().to_owned(),
+        ));
+        assert_eq!(e["data"]["twin"]["deviceId"], e["data"]["deviceId"]);
+        assert_eq!(e["data"]["hubName"], "h7");
+    }
+    let created = "Microsoft.Devices.DeviceCreated".to_owned();
+    let deleted = "Microsoft.Devices.DeviceDeleted".to_owned();
+    assert_eq!(
+        seen,
+        [
+            (created.clone(), "p1".to_owned()),
+            (created, "b1".to_owned()),
+            (deleted, "p1".to_owned())
+        ]
+    );
+}
