@@ -225,6 +225,32 @@ async fn soft_delete_tags_the_target_and_keeps_it() {
     assert_eq!(poll.status(), 200);
     assert_eq!(e.sync_once().await.expect("again").applied(), 0);
 
+    // an operator deletes the tag: gone-1 looks enabled again, so the next
+    // sync disables it again, making the tag anew
+    let tag_id = tags[0]["id"].as_u64().expect("tag id");
+    let (status, _) = mgmt(
+        &server,
+        reqwest::Method::DELETE,
+        &format!("/targettags/{tag_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    hub.seed([keyed("gone-2", "token-gone-2")]);
+    let report = e.sync_once().await.expect("create gone-2");
+    assert_eq!((report.created, report.disabled, report.failed), (1, 1, 0));
+    let (_, tags) = mgmt(&server, reqwest::Method::GET, "/targets/gone-1/tags", None).await;
+    let new_tag = tags[0]["id"].as_u64();
+    assert_eq!(tags[0]["name"], "disabled");
+    assert_ne!(new_tag, Some(tag_id), "a new tag");
+    hub.delete(&DeviceId::new("gone-2"), &Precondition::Any)
+        .await
+        .expect("hub delete");
+    let report = e.sync_once().await.expect("soft delete gone-2");
+    assert_eq!((report.disabled, report.failed), (1, 0));
+    let (_, tags) = mgmt(&server, reqwest::Method::GET, "/targets/gone-2/tags", None).await;
+    assert_eq!(tags[0]["id"].as_u64(), new_tag);
+
     // the device comes back: enabled again, tag and reason gone
     hub.seed([keyed("gone-1", "token-gone-1").with_tag("site", "berlin")]);
     assert_eq!(e.sync_once().await.expect("revive").updated, 1);

@@ -213,16 +213,33 @@ impl HawkbitRegistry {
     }
 
     async fn set_disabled_tag(&self, id: &str, assigned: bool) -> Result<()> {
-        let tag = self.disabled_tag().await?.to_string();
         let method = if assigned {
             Method::POST
         } else {
             Method::DELETE
         };
-        self.mgmt
-            .send(method, &["targettags", &tag, "assigned", id], &[], None)
-            .await
-            .map(drop)
+        let mut retried = false;
+        loop {
+            let tag = self.disabled_tag().await?.to_string();
+            match self
+                .mgmt
+                .send(
+                    method.clone(),
+                    &["targettags", &tag, "assigned", id],
+                    &[],
+                    None,
+                )
+                .await
+            {
+                // the cached tag may have been deleted by an operator: look
+                // it up (or create it) again, once
+                Err(e) if e.is_not_found() && !retried => {
+                    *self.disabled_tag_id.lock().await = None;
+                    retried = true;
+                }
+                other => return other.map(drop),
+            }
+        }
     }
 
     async fn write_metadata(&self, id: &str, changes: &MetadataChanges) -> Result<()> {
