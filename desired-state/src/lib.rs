@@ -79,7 +79,8 @@
 //! - **Decoding is lenient**: unknown keys are ignored, `null` equals a
 //!   missing key, unknown statuses and commands are kept in `Other(String)`
 //!   variants (Leda's `COMPLETE`, `UPDATED`) and re-encoded unchanged.
-//!   Unlike Go, key matching is case-sensitive.
+//!   As in Go's `encoding/json`, struct keys match exactly or else ignoring
+//!   case (`ActivityID` fills `activityId`); map keys are kept as sent.
 //! - **Topics**: `<domain without '-'>` plus `update` unless it already ends
 //!   with `update` ([`topic::prefix`]); QoS 1 everywhere, only current state
 //!   is retained.

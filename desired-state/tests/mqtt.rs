@@ -543,7 +543,10 @@ mod tls {
         // that gives up at once instead of panicking or going plain TCP.
         let garbage = settings(b.port(), "not a certificate", None);
         let err = garbage.tls.as_ref().unwrap().client_config().unwrap_err();
-        assert!(err.to_string().starts_with("unusable tls settings"), "{err}");
+        assert!(
+            err.to_string().starts_with("unusable tls settings"),
+            "{err}"
+        );
         let mut client = MqttClient::connect(&garbage, &["x"]);
         let connected = tokio::time::timeout(Duration::from_secs(2), client.connected()).await;
         assert_eq!(connected, Ok(false), "the connection gives up at once");

@@ -238,3 +238,15 @@ fn software_updatable_install_vector_has_artifacts_with_checksums_and_links() {
         Some("https://github.com/eclipse-kanto/kanto/raw/main/quickstart/install_hello.sh")
     );
 }
+
+#[test]
+fn keys_are_matched_like_go_does_exact_first_then_ignoring_case() {
+    use desired_state::model::{DesiredState, Envelope};
+    let canonical = br#"{"activityId":"a-1","timestamp":7,"payload":{"domains":[{"id":"containers","components":[{"id":"app","version":"2.0"}]}]}}"#;
+    let shouted = br#"{"ACTIVITYID":"a-1","TimeStamp":7,"Payload":{"Domains":[{"ID":"containers","COMPONENTS":[{"Id":"app","Version":"2.0"}]}]}}"#;
+    let a = Envelope::<DesiredState>::from_slice(canonical).unwrap();
+    let b = Envelope::<DesiredState>::from_slice(shouted).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(b.activity_id, "a-1");
+    assert_eq!(b.payload.unwrap().domains[0].components[0].version, "2.0");
+}

@@ -158,7 +158,7 @@ impl AgentCore {
                     #[serde(rename = "activityId", default)]
                     activity_id: Option<String>,
                 }
-                let activity_id = serde_json::from_slice::<IdOnly>(bytes)
+                let activity_id = crate::model::from_json_slice::<IdOnly>(bytes)
                     .ok()
                     .and_then(|i| i.activity_id)
                     .unwrap_or_default();

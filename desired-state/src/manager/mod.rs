@@ -374,7 +374,7 @@ fn activity_id_of(bytes: &[u8]) -> String {
         #[serde(rename = "activityId", default)]
         activity_id: Option<String>,
     }
-    serde_json::from_slice::<IdOnly>(bytes)
+    crate::model::from_json_slice::<IdOnly>(bytes)
         .ok()
         .and_then(|i| i.activity_id)
         .unwrap_or_default()

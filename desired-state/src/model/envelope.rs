@@ -71,7 +71,7 @@ pub(crate) fn decode<T: DeserializeOwned>(
     bytes: &[u8],
     what: &'static str,
 ) -> Result<T, DecodeError> {
-    serde_json::from_slice(bytes).map_err(|e| DecodeError::from_json(what, &e))
+    super::case_fold::from_json_slice(bytes).map_err(|e| DecodeError::from_json(what, &e))
 }
 
 /// The payload of messages that carry none (`currentstate/get`): anything is

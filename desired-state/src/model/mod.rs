@@ -5,6 +5,7 @@
 //! Decoding is lenient: unknown keys are ignored, `null` and a missing key mean
 //! the same, and unknown enum values are kept in an `Other` variant.
 
+mod case_fold;
 mod command;
 mod config;
 mod desired_state;
@@ -19,6 +20,7 @@ mod status;
 mod string_enum;
 mod validate;
 
+pub(crate) use case_fold::from_json_slice;
 pub use command::{Command, OwnerConsent, OwnerConsentFeedback};
 pub use config::{Config, KeyValue};
 pub use desired_state::{Baseline, Component, DesiredState, Domain};
