@@ -127,4 +127,14 @@ mod tests {
         assert_eq!(kind_of_item("ArgumentInvalid"), ErrorKind::Rejected);
         assert_eq!(kind_of_item("wat"), ErrorKind::Rejected);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_error_answer_is_classified(status in 400u16..600, body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64), code in "\\PC{0,12}") {
+            let e = answer_error(status, Some(&code), Some(&code), &body, "ctx");
+            proptest::prop_assert_eq!(e.is_retryable(), status == 429 || status >= 500 || status == 408);
+            let _ = kind_of_item(&code);
+            let _ = error_code(None, &body);
+        }
+    }
 }

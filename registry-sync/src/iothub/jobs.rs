@@ -113,4 +113,14 @@ mod tests {
         j.status = Some(HubJobStatus::Other("weird".into()));
         assert!(matches!(status_of(&j), JobStatus::Running { .. }));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_error_log_is_read_without_panic(log in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+            let book = JobBook { ids: vec!["a".into()], unmapped: Vec::new() };
+            if let Ok(f) = failures(&book, &log) {
+                proptest::prop_assert!(f.iter().all(|x| x.index == 0));
+            }
+        }
+    }
 }

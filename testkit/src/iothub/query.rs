@@ -185,4 +185,13 @@ mod tests {
         assert!(Query::parse("SELECT * FROM devices WHERE x > 1").is_err());
         assert!(all.page(&s.devices, Some("!!"), 1).is_err());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_query_text_is_answered_without_panic(q in "\\PC{0,80}", tail in "[a-z.' =]{0,40}") {
+            let _ = Query::parse(&q);
+            let _ = Query::parse(&format!("SELECT * FROM devices WHERE {tail}"));
+            let _ = crate::iothub::jobs::container_of(&q);
+        }
+    }
 }
