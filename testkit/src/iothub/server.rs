@@ -326,6 +326,17 @@ impl IotHubServer {
             .map(|d| d.identity_json())
     }
 
+    /// Every twin document, in id order (a copy; O(devices)).
+    pub fn snapshot(&self) -> Vec<Value> {
+        self.shared
+            .state()
+            .store
+            .devices
+            .values()
+            .map(|d| d.twin_json())
+            .collect()
+    }
+
     /// Every device id, sorted.
     pub fn device_ids(&self) -> Vec<String> {
         self.shared.state().store.devices.keys().cloned().collect()

@@ -246,6 +246,9 @@ fn twins_query_and_reported() {
         }
     }
     assert_eq!(ids, hub.server.device_ids());
+    let snapshot = hub.server.snapshot();
+    assert_eq!(snapshot.len(), 25);
+    assert_eq!(snapshot[0]["tags"], json!({"owner": {"team": "x"}}));
     let odd: Vec<Value> = hub
         .req(reqwest::Method::POST, "/devices/query")
         .body(r#"{"query":"SELECT * FROM devices WHERE tags.site = 'odd'"}"#)
