@@ -674,6 +674,44 @@ fn misaddressed_feedback_is_reported_not_dropped_silently() {
 }
 
 #[test]
+fn feedback_for_a_finished_activity_is_routine_not_a_mismatch() {
+    let mut m = Manager::new(config(&["a"]));
+    // An activity that ends at once (no supported domain).
+    m.handle_desired_state(0, desired(&["zzz"], 1));
+    assert_eq!(drain(&mut m).statuses.last(), Some(&Status::Incomplete));
+    m.handle_agent_feedback(1, "a", fb(Status::CleanupSuccess, vec![]));
+    let w = drain(&mut m).warnings;
+    assert_eq!(
+        w,
+        [ManagerWarning::LateFeedback {
+            domain: "a".into(),
+            activity_id: ACT.into()
+        }]
+    );
+    assert!(w[0].is_routine());
+    // The raw path says the same without decoding the action list.
+    let raw = fb(
+        Status::Downloading,
+        actions("a", 1000, ActionStatus::Downloading),
+    )
+    .to_vec();
+    m.handle_agent_feedback_bytes(2, "a", &raw);
+    assert!(matches!(
+        drain(&mut m).warnings[..],
+        [ManagerWarning::LateFeedback { .. }]
+    ));
+    // An activity nobody ran is still a mismatch, and not routine.
+    m.handle_agent_feedback(
+        3,
+        "a",
+        Envelope::new("never-ran", 3, Feedback::new(Status::Identified)),
+    );
+    let w = drain(&mut m).warnings;
+    assert!(matches!(w[..], [ManagerWarning::ActivityMismatch { .. }]));
+    assert!(!w[0].is_routine());
+}
+
+#[test]
 fn running_reports_are_rate_limited_and_only_sent_on_change() {
     let mut m = Manager::new(config(&["a"]));
     identify(&mut m, &["a"], 1);

@@ -47,9 +47,15 @@ const BUSY_PREFIX: &str = "Another update activity in progress - ";
 pub struct Manager {
     config: ManagerConfig,
     activity: Option<Activity>,
+    /// The last few activities that ended, newest last: their agents' late
+    /// feedback is routine, not a mismatch.
+    finished: VecDeque<String>,
     current: CurrentStateTracker,
     out: VecDeque<ManagerOutput>,
 }
+
+/// How many ended activities are remembered for [`ManagerWarning::LateFeedback`].
+const FINISHED_REMEMBERED: usize = 4;
 
 pub(crate) fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
@@ -62,6 +68,7 @@ impl Manager {
         Self {
             config,
             activity: None,
+            finished: VecDeque::new(),
             current,
             out: VecDeque::new(),
         }
@@ -190,6 +197,9 @@ impl Manager {
             });
             return;
         }
+        if self.late(domain, &env.activity_id) {
+            return;
+        }
         let Some(activity) = self.activity.as_mut() else {
             self.warn(ManagerWarning::ActivityMismatch {
                 what: "feedback",
@@ -238,6 +248,13 @@ impl Manager {
                 &mut self.out,
             );
             self.advance(now);
+            return;
+        }
+        // Late progress of a finished activity needs no full decode either.
+        if let Some((activity_id, _)) = peek::peek_feedback(bytes)
+            && self.config.agents.contains_key(domain)
+            && self.late(domain, &activity_id)
+        {
             return;
         }
         match Envelope::<Feedback>::from_slice(bytes) {
@@ -300,6 +317,7 @@ impl Manager {
                 "the update manager instance is terminated".to_owned(),
                 &mut self.out,
             );
+            self.remember_finished(a.id);
         }
     }
 
@@ -335,6 +353,27 @@ impl Manager {
         self.out.drain(..)
     }
 
+    /// Reports feedback for a recently finished (and not running) activity
+    /// as routine; `true` if it was that.
+    fn late(&mut self, domain: &str, activity_id: &str) -> bool {
+        let running = self.activity.as_ref().is_some_and(|a| a.id == activity_id);
+        if running || !self.finished.iter().any(|id| id == activity_id) {
+            return false;
+        }
+        self.warn(ManagerWarning::LateFeedback {
+            domain: domain.to_owned(),
+            activity_id: activity_id.to_owned(),
+        });
+        true
+    }
+
+    fn remember_finished(&mut self, id: String) {
+        if self.finished.len() == FINISHED_REMEMBERED {
+            self.finished.pop_front();
+        }
+        self.finished.push_back(id);
+    }
+
     fn warn(&mut self, w: ManagerWarning) {
         self.out.push_back(ManagerOutput::Warning(w));
     }
@@ -352,6 +391,7 @@ impl Manager {
             let id = a.id.clone();
             let reboot = a.reboot_needed(&self.config);
             self.activity = None;
+            self.remember_finished(id.clone());
             if reboot {
                 self.out.push_back(ManagerOutput::Reboot {
                     after: self.config.reboot_after,

@@ -88,6 +88,16 @@ pub enum ManagerWarning {
         /// What is running instead.
         running: String,
     },
+    /// Feedback for an activity that has just ended: agents finishing their
+    /// last reports, normal and harmless. Logged at debug level by the MQTT
+    /// binding; see [`ManagerWarning::is_routine`].
+    #[error("late feedback from domain {domain} for finished activity {activity_id:?} ignored")]
+    LateFeedback {
+        /// The domain.
+        domain: String,
+        /// The finished activity.
+        activity_id: String,
+    },
     /// A status that does not fit the domain's state.
     #[error("status {status} from domain {domain} ignored in state {state}")]
     OutOfOrder {
@@ -120,4 +130,13 @@ pub enum ManagerWarning {
         /// The decoder's explanation.
         reason: String,
     },
+}
+
+impl ManagerWarning {
+    /// Whether this is an expected part of normal operation (late feedback
+    /// of a finished activity) rather than a sign of a misconfigured or
+    /// misbehaving peer.
+    pub fn is_routine(&self) -> bool {
+        matches!(self, Self::LateFeedback { .. })
+    }
 }

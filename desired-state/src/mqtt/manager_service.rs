@@ -126,7 +126,11 @@ impl Service {
                 ManagerOutput::ToCloud(m) => Some(ManagerEvent::Cloud(m)),
                 ManagerOutput::Reboot { after } => Some(ManagerEvent::Reboot { after }),
                 ManagerOutput::Warning(w) => {
-                    tracing::warn!(warning = %w, "update manager");
+                    if w.is_routine() {
+                        tracing::debug!(warning = %w, "update manager");
+                    } else {
+                        tracing::warn!(warning = %w, "update manager");
+                    }
                     Some(ManagerEvent::Warning(w))
                 }
                 _ => None,
