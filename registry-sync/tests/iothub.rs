@@ -400,6 +400,17 @@ async fn single_calls_are_classified() {
         hub.get(&d.id).await.unwrap_err().kind(),
         ErrorKind::Unavailable
     );
+    server.add_fault(FaultRule::new(Some(Route::Query), HubFault::GarbageBody, 1));
+    assert_eq!(
+        hub.list(None, 10).await.unwrap_err().kind(),
+        ErrorKind::Decode
+    );
+    server.add_fault(FaultRule::new(
+        Some(Route::DeviceGet),
+        HubFault::GarbageBody,
+        1,
+    ));
+    assert_eq!(hub.get(&d.id).await.unwrap_err().kind(), ErrorKind::Decode);
 
     let too_many: Vec<Operation> = (0..101)
         .map(|i| Operation::Delete {

@@ -65,6 +65,8 @@ pub enum HubFault {
     Delay(Duration),
     /// Send the headers, then break the connection mid-body.
     DropConnection,
+    /// Answer 200 with a body that is not JSON (a broken proxy, a truncated answer).
+    GarbageBody,
     /// Inside a bulk call or an import job, the matching device's entry
     /// fails with `ServerError`, the rest of the call going through.
     ItemFailure,

@@ -106,6 +106,16 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
         }
         Some(HubFault::Delay(d)) => tokio::time::sleep(d).await,
         Some(HubFault::DropConnection) => return dropped(),
+        Some(HubFault::GarbageBody) => {
+            let mut r = Response::new(Body::from("{\"deviceId\": <html>"));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=utf-8"),
+            );
+            r.headers_mut()
+                .insert("x-ms-item-type", HeaderValue::from_static("twin"));
+            return r;
+        }
         Some(HubFault::ItemFailure) | None => {}
     }
     let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
