@@ -472,6 +472,81 @@ async fn bulk_creates_go_in_one_request() {
         .count();
     assert_eq!(posts, 1 + 3, "the seed, then three batches of at most five");
     assert!(server.request_count(RouteKind::MgmtTargets) > before);
+
+    // a batch with an existing id is refused whole: each create then goes
+    // alone, and the other operations run beside them
+    use registry_sync::Operation;
+    let ops = vec![
+        Operation::Create {
+            device: keyed("fresh-1", "tok-f1").with_tag("k", "v"),
+        },
+        Operation::Create {
+            device: keyed("bulk-05", "not-theirs").with_tag("k", "v"),
+        },
+        Operation::Update {
+            device: keyed("bulk-00", "token-0")
+                .with_tag("managedBy", "hub")
+                .with_tag("k", "2"),
+            precondition: Precondition::Any,
+        },
+        Operation::Delete {
+            id: DeviceId::new("bulk-01"),
+            precondition: Precondition::Any,
+        },
+        Operation::Disable {
+            id: DeviceId::new("bulk-02"),
+            reason: "retired".into(),
+            precondition: Precondition::Any,
+        },
+        Operation::Delete {
+            id: DeviceId::new("never-there"),
+            precondition: Precondition::Any,
+        },
+    ];
+    let wide = hawkbit(&server);
+    let results = wide.apply_bulk(&ops).await.expect("bulk");
+    let kinds: Vec<Option<ErrorKind>> = results
+        .iter()
+        .map(|r| r.as_ref().err().map(registry_sync::Error::kind))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            None,
+            Some(ErrorKind::AlreadyExists),
+            None,
+            None,
+            None,
+            Some(ErrorKind::NotFound)
+        ]
+    );
+    assert!(server.controller("fresh-1").is_some() && server.controller("bulk-01").is_none());
+    let b0 = tenant
+        .get(&DeviceId::new("bulk-00"))
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(b0.tags.get("k"), Some("2"));
+    let b2 = tenant
+        .get(&DeviceId::new("bulk-02"))
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(b2.status, DeviceStatus::disabled("retired"));
+    let too_many: Vec<Operation> = (0..6)
+        .map(|i| Operation::Delete {
+            id: DeviceId::new(format!("x{i}")),
+            precondition: Precondition::Any,
+        })
+        .collect();
+    assert_eq!(
+        tenant
+            .apply_bulk(&too_many)
+            .await
+            .expect_err("over max")
+            .kind(),
+        ErrorKind::Rejected
+    );
     drop_server(server).await;
 }
 

@@ -431,6 +431,22 @@ impl HawkbitRegistry {
         Ok((same_token && bare).then_some(current))
     }
 
+    async fn apply_one(&self, op: &Operation) -> Result<()> {
+        match op {
+            Operation::Create { device } => self.create(device).await.map(drop),
+            Operation::Update {
+                device,
+                precondition,
+            } => self.update(device, precondition).await.map(drop),
+            Operation::Delete { id, precondition } => self.delete(id, precondition).await,
+            Operation::Disable {
+                id,
+                reason,
+                precondition,
+            } => self.disable(id, reason, precondition).await.map(drop),
+        }
+    }
+
     async fn read_back(&self, id: &DeviceId) -> Result<DeviceRecord> {
         match self.full(id.as_str()).await? {
             Some(f) => Ok(self.record(&f)),
@@ -438,6 +454,9 @@ impl HawkbitRegistry {
         }
     }
 }
+
+/// One bulk item in flight: its position and its result.
+type Job<'a> = futures_util::future::BoxFuture<'a, (usize, Result<()>)>;
 
 /// Maps a DDI client error (attribute writes) to this crate's kinds.
 fn from_ddi(e: ddi_client::Error, id: &str) -> Error {
@@ -619,7 +638,8 @@ impl ExternalRegistry for HawkbitRegistry {
 
     /// Creates go in one `POST /targets` (all or nothing in hawkBit; when it
     /// is refused, each create is retried alone so one existing id does not
-    /// fail the others); other operations run one by one.
+    /// fail the others); their follow-ups and the other operations run
+    /// [`HawkbitConfig::with_lookups_in_flight`] at a time.
     async fn apply_bulk(&self, operations: &[Operation]) -> Result<Vec<Result<()>>> {
         if operations.len() > self.config.max_bulk {
             return Err(Error::new(ErrorKind::Rejected).with_context("bulk batch too large"));
@@ -638,56 +658,70 @@ impl ExternalRegistry for HawkbitRegistry {
                 }
             }
         }
+        let n = self.config.lookups_in_flight;
         if !creates.is_empty() {
             let devices: Vec<&DeviceRecord> = creates.iter().map(|(_, d)| *d).collect();
-            match self.post_targets(&devices).await {
+            let done: Vec<(usize, Result<()>)> = match self.post_targets(&devices).await {
                 Ok(created) => {
                     let by_id: BTreeMap<String, Target> = created
                         .into_iter()
                         .map(|t| (t.controller_id.clone(), t))
                         .collect();
-                    for (i, d) in &creates {
-                        let r = match by_id.get(d.id.as_str()) {
-                            Some(t) => self.finish_create(d, t.clone()).await,
-                            None => Err(Error::new(ErrorKind::Decode)
-                                .with_context(format!("{}: missing from the create answer", d.id))),
-                        };
-                        if let Some(slot) = results.get_mut(*i) {
-                            *slot = Some(r);
-                        }
-                    }
+                    let by_id = &by_id;
+                    let jobs: Vec<Job<'_>> = creates
+                        .into_iter()
+                        .map(|(i, d)| -> Job<'_> {
+                            Box::pin(async move {
+                                let r = match by_id.get(d.id.as_str()) {
+                                    Some(t) => self.finish_create(d, t.clone()).await,
+                                    None => Err(Error::new(ErrorKind::Decode).with_context(
+                                        format!("{}: missing from the create answer", d.id),
+                                    )),
+                                };
+                                (i, r)
+                            })
+                        })
+                        .collect();
+                    stream::iter(jobs).buffer_unordered(n).collect().await
                 }
                 Err(e) if e.is_retryable() => return Err(e),
+                // one refused item refuses the batch: each on its own
                 Err(_) => {
-                    for (i, d) in &creates {
-                        let r = self.create(d).await.map(drop);
-                        if let Some(slot) = results.get_mut(*i) {
-                            *slot = Some(r);
-                        }
-                    }
+                    let jobs: Vec<Job<'_>> = creates
+                        .into_iter()
+                        .map(|(i, d)| -> Job<'_> {
+                            Box::pin(async move { (i, self.create(d).await.map(drop)) })
+                        })
+                        .collect();
+                    stream::iter(jobs).buffer_unordered(n).collect().await
+                }
+            };
+            for (i, r) in done {
+                if let Some(slot) = results.get_mut(i) {
+                    *slot = Some(r);
                 }
             }
         }
-        let mut out = Vec::with_capacity(operations.len());
-        for (op, slot) in operations.iter().zip(results) {
-            let r = match slot {
-                Some(r) => r,
-                None => match op {
-                    Operation::Create { device } => self.create(device).await.map(drop),
-                    Operation::Update {
-                        device,
-                        precondition,
-                    } => self.update(device, precondition).await.map(drop),
-                    Operation::Delete { id, precondition } => self.delete(id, precondition).await,
-                    Operation::Disable {
-                        id,
-                        reason,
-                        precondition,
-                    } => self.disable(id, reason, precondition).await.map(drop),
-                },
-            };
-            out.push(r);
+        let mut jobs: Vec<Job<'_>> = Vec::new();
+        for (i, op) in operations.iter().enumerate() {
+            if results.get(i).is_some_and(Option::is_none) {
+                jobs.push(Box::pin(async move { (i, self.apply_one(op).await) }));
+            }
         }
+        let rest: Vec<(usize, Result<()>)> = stream::iter(jobs).buffer_unordered(n).collect().await;
+        for (i, r) in rest {
+            if let Some(slot) = results.get_mut(i) {
+                *slot = Some(r);
+            }
+        }
+        let out = results
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| {
+                    Err(Error::new(ErrorKind::Unavailable).with_context("bulk item not run"))
+                })
+            })
+            .collect();
         Ok(out)
     }
 }
