@@ -50,7 +50,8 @@ pub(crate) fn transport(e: reqwest::Error) -> Error {
     } else {
         ErrorKind::Unavailable
     };
-    // reqwest's message names the URL, which holds no credentials here
+    // credentials travel in a header, never in the URL; the URL is dropped
+    // anyway to keep messages short
     Error::new(kind)
         .with_context("hawkbit request")
         .with_source(e.without_url())

@@ -3,7 +3,7 @@
 
 use super::config::HawkbitConfig;
 use super::mapping::{MetadataChanges, TargetMapping, attribute_body};
-use super::mgmt::{Answer, MgmtClient};
+use super::mgmt::MgmtClient;
 use super::model::{MaybePaged, MetadataEntry, PagedList, Tag, Target};
 use crate::device::{DeviceId, DeviceRecord, DeviceStatus};
 use crate::error::{Error, ErrorKind, Result};
@@ -487,8 +487,6 @@ fn from_ddi(e: ddi_client::Error, id: &str) -> Error {
     Error::new(kind).with_context(id.to_owned()).with_source(e)
 }
 
-fn ignore_answer(_: Answer) {}
-
 #[async_trait]
 impl ExternalRegistry for HawkbitRegistry {
     fn name(&self) -> &str {
@@ -604,7 +602,7 @@ impl ExternalRegistry for HawkbitRegistry {
                     Some(&body),
                 )
                 .await
-                .map(ignore_answer)?;
+                .map(drop)?;
         }
         self.converge(device, &current).await?;
         self.read_back(&device.id).await
