@@ -370,6 +370,11 @@ async fn single_calls_are_classified() {
             .kind(),
         ErrorKind::NotFound
     );
+    let bad_key = DeviceRecord::new("c9").with_tag("bad key", "v");
+    assert_eq!(
+        hub.create(&bad_key).await.unwrap_err().kind(),
+        ErrorKind::Rejected
+    );
     let bad_id = DeviceRecord::new("has space");
     assert_eq!(
         hub.create(&bad_id).await.unwrap_err().kind(),

@@ -14,7 +14,9 @@
 //!   generation ids, a fresh etag on every write, SAS keys generated when
 //!   `authentication` is absent, `status`/`statusReason`/`statusUpdatedTime`;
 //! - twins (`GET/PATCH/PUT /twins/{id}`): tags and desired properties (merge
-//!   patch, `null` removes), twin etag and `version`; [`IotHubServer::report`]
+//!   patch, `null` removes), twin etag and `version`, the §1.2 rules (keys
+//!   without `.`/`$`/space/control characters, 10 levels, 8 KB of tags,
+//!   32 KB of desired properties) enforced on every write path; [`IotHubServer::report`]
 //!   sets reported properties as a device would;
 //! - query (`POST /devices/query`): `SELECT * FROM devices` with optional
 //!   `WHERE` equalities on `deviceId`, `status` and `tags.x.y` joined by
@@ -78,6 +80,7 @@ mod faults;
 mod http;
 mod import;
 mod jobs;
+mod limits;
 mod query;
 mod sas;
 mod server;

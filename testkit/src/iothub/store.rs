@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::error::HubError;
+use super::limits::{PROPERTIES_LIMIT, TAGS_LIMIT, check_section};
 
 /// What a successful write did to one device.
 #[non_exhaustive]
@@ -254,6 +255,7 @@ impl Store {
         desired: Option<Map<String, Value>>,
     ) -> Result<&Device, HubError> {
         check_id(id)?;
+        check_twin(tags.as_ref(), desired.as_ref())?;
         let auth = self.auth_from(id, input.auth.as_ref())?;
         let now = now_text();
         let (generation, etag, twin) = (self.next(), self.next(), self.next());
@@ -293,6 +295,7 @@ impl Store {
         tags: Option<Map<String, Value>>,
         desired: Option<Map<String, Value>>,
     ) -> Result<&Device, HubError> {
+        check_twin(tags.as_ref(), desired.as_ref())?;
         let auth = match &input.auth {
             Some(a) => Some(self.auth_from(id, Some(a))?),
             None => None,
@@ -357,26 +360,40 @@ impl Store {
             .get("properties")
             .and_then(|p| p.get("desired"))
             .and_then(Value::as_object);
+        let current = self
+            .devices
+            .get(id)
+            .ok_or_else(|| HubError::not_found(id))?;
+        // The result is computed and checked first, so a refused write changes nothing.
+        let (new_tags, new_desired) = if replace {
+            (
+                tags.cloned().unwrap_or_default(),
+                Some(strip_dollar(desired.cloned().unwrap_or_default())),
+            )
+        } else {
+            let mut t = current.tags.clone();
+            if let Some(patch) = tags {
+                merge(&mut t, patch);
+            }
+            let d = desired.map(|patch| {
+                let mut d = current.desired.clone();
+                merge(&mut d, &strip_dollar(patch.clone()));
+                d
+            });
+            (t, d)
+        };
+        check_twin(Some(&new_tags), new_desired.as_ref())?;
         let twin = self.next();
         let now = now_text();
         let d = self
             .devices
             .get_mut(id)
             .ok_or_else(|| HubError::not_found(id))?;
-        if replace {
-            d.tags = tags.cloned().unwrap_or_default();
-            d.desired = strip_dollar(desired.cloned().unwrap_or_default());
+        d.tags = new_tags;
+        if let Some(desired) = new_desired {
+            d.desired = desired;
             d.desired_version += 1;
             d.desired_updated = now;
-        } else {
-            if let Some(t) = tags {
-                merge(&mut d.tags, t);
-            }
-            if let Some(p) = desired {
-                merge(&mut d.desired, &strip_dollar(p.clone()));
-                d.desired_version += 1;
-                d.desired_updated = now;
-            }
         }
         d.twin_version += 1;
         d.twin_etag = twin;
@@ -399,6 +416,20 @@ impl Store {
         self.log(id, MutationKind::Reported);
         Ok(())
     }
+}
+
+/// The §1.2 rules for the sections about to be written.
+fn check_twin(
+    tags: Option<&Map<String, Value>>,
+    desired: Option<&Map<String, Value>>,
+) -> Result<(), HubError> {
+    if let Some(t) = tags {
+        check_section(t, "tags", TAGS_LIMIT)?;
+    }
+    if let Some(d) = desired {
+        check_section(d, "desired properties", PROPERTIES_LIMIT)?;
+    }
+    Ok(())
 }
 
 fn strip_dollar(mut m: Map<String, Value>) -> Map<String, Value> {

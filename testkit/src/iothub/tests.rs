@@ -210,6 +210,30 @@ fn twins_query_and_reported() {
         patched["version"].as_i64(),
         Some(twin["version"].as_i64().unwrap() + 1)
     );
+    let bad = json!({"tags": {"a.b": 1}});
+    let refused = hub
+        .req(reqwest::Method::PATCH, "/twins/dev-00")
+        .body(bad.to_string())
+        .send()
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    assert_eq!(
+        hub.server.twin("dev-00").unwrap()["etag"],
+        patched["etag"],
+        "a refused patch changes nothing"
+    );
+    let huge =
+        json!([{"id": "dev-01", "importMode": "updateTwin", "tags": {"k": "x".repeat(9000)}}]);
+    let (s, result) = Hub::json(
+        hub.req(reqwest::Method::POST, "/devices")
+            .body(huge.to_string())
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(
+        (s, result["errors"][0]["errorCode"].as_str()),
+        (400, Some("ArgumentInvalid"))
+    );
     assert!(
         hub.server
             .report("dev-00", json!({"temp": 21}).as_object().unwrap())
