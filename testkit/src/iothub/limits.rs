@@ -52,7 +52,7 @@ pub(crate) fn check_section(
     limit: usize,
 ) -> Result<(), HubError> {
     check_keys(o, what, 1)?;
-    let size = size_of(&Value::Object(o.clone()));
+    let size: usize = o.iter().map(|(k, v)| k.len() + size_of(v)).sum();
     if size > limit {
         return Err(HubError::invalid(format!(
             "{what} are {size} bytes, more than {limit}"
