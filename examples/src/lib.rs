@@ -12,9 +12,12 @@
 //!   (`desired-state`, over an embedded MQTT broker) as a desired state
 //!   across a firmware domain and a containers domain.
 //! - `ddi-agent`: a device agent for a real hawkBit (or compatible) server.
+//! - `registry-facade`: an HTTP facade through which network providers
+//!   create and (soft) delete their devices in an IoT Hub ([`facade`]).
 //!
 //! This library holds the simulated device pieces the binaries share.
 
+pub mod facade;
 pub mod mcu;
 pub mod orchestration;
 pub mod slot_installer;
