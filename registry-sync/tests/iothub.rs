@@ -611,3 +611,28 @@ async fn event_grid_events_from_the_hub_drive_the_replica() {
     assert_eq!(report.deleted + report.disabled, 1);
     assert!(converged(&*hub, &*memory).await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listings_can_be_scoped_by_a_where_clause() {
+    let server = IotHubServer::start("h-scope");
+    server.seed([
+        ("a", json!({"managedBy": "sync"})),
+        ("b", json!({"managedBy": "someone-else"})),
+        ("c", json!({"managedBy": "sync", "site": {"name": "n"}})),
+    ]);
+    let scoped =
+        IotHubRegistry::new(config(&server).list_filter("tags.managedBy = 'sync'")).unwrap();
+    let all = fetch_snapshot(&scoped, 1).await.unwrap();
+    let ids: Vec<&str> = all.devices().iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, ["a", "c"]);
+    assert_eq!(
+        server.requests(Route::Query),
+        2,
+        "one page per device, then none left"
+    );
+    let bad = IotHubRegistry::new(config(&server).list_filter("tags.x > 1")).unwrap();
+    assert_eq!(
+        bad.list(None, 10).await.unwrap_err().kind(),
+        ErrorKind::Rejected
+    );
+}
