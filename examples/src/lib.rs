@@ -10,7 +10,9 @@
 //!   rolls back, and the device reports the diagnostics to the server.
 //!   Stage 3 runs each deployment through the device's own update manager
 //!   (`desired-state`, over an embedded MQTT broker) as a desired state
-//!   across a firmware domain and a containers domain.
+//!   across a firmware domain and a containers domain. Stage 4 syncs devices
+//!   onboarded in a simulated IoT Hub into hawkBit with `registry-sync`; they
+//!   receive the release, and one deleted from the hub is disabled, not lost.
 //! - `ddi-agent`: a device agent for a real hawkBit (or compatible) server.
 //! - `registry-facade`: an HTTP facade through which network providers
 //!   create and (soft) delete their devices in an IoT Hub ([`facade`]).
@@ -20,4 +22,5 @@
 pub mod facade;
 pub mod mcu;
 pub mod orchestration;
+pub mod registry_stage;
 pub mod slot_installer;

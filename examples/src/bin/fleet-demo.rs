@@ -20,7 +20,11 @@
 //! the stage-2 flashing, and a simulated containers domain. The failing
 //! microcontroller makes its activity INCOMPLETE.
 //!
-//! A later stage (registry sync) extends this flow.
+//! Stage 4 (registry-sync): devices onboarded in a simulated Azure IoT Hub
+//! are synced into hawkBit as targets (tags as metadata, reported
+//! properties as attributes), poll with their tokens and install the same
+//! release; a device deleted from the hub is disabled in hawkBit, its target
+//! and history kept.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -51,6 +55,9 @@ struct Options {
     /// Which device's microcontroller fails its health check (1-based; 0 for none).
     #[arg(long, default_value_t = 3)]
     failing_mcu: usize,
+    /// Number of devices onboarded in the simulated IoT Hub (stage 4).
+    #[arg(long, default_value_t = 3)]
+    hub_devices: usize,
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 120)]
     timeout_secs: u64,
@@ -81,6 +88,8 @@ async fn run(options: &Options) -> Result<(), String> {
         options.devices
     );
     let tenant = TenantConfig {
+        // stage 4 writes target attributes through DDI under this token
+        gateway_token: Some(examples::registry_stage::GATEWAY_TOKEN.to_owned()),
         polling_time: Duration::from_secs(1),
         min_polling_time: Duration::from_secs(1),
         ..TenantConfig::default()
@@ -274,6 +283,39 @@ async fn run(options: &Options) -> Result<(), String> {
     println!(
         "stage 3 complete: each device's update manager ran the release as a desired state across \
          the firmware and containers domains (INCOMPLETE where the firmware rolled back)"
+    );
+
+    println!("\n== stage 4: registry sync: IoT Hub devices become hawkBit targets ==");
+    let report = examples::registry_stage::run(
+        &server,
+        distribution,
+        options.hub_devices,
+        work.path(),
+        Duration::from_secs(options.timeout_secs),
+    )
+    .await?;
+    println!(
+        "\n{:<14} {:<8} {:<44} {:<10} attributes",
+        "hub device", "in hub", "hawkBit target", "action"
+    );
+    for row in &report.rows {
+        println!(
+            "{:<14} {:<8} {:<44} {:<10} {}",
+            row.id,
+            if row.in_hub { "yes" } else { "deleted" },
+            row.target,
+            row.action
+                .map_or("missing".to_owned(), |s| format!("{s:?}")),
+            row.attributes,
+        );
+    }
+    if !report.as_intended() {
+        return Err("the registry stage did not reach the expected state".into());
+    }
+    println!(
+        "stage 4 complete: {} hub devices became hawkBit targets and installed the release; \
+         {} deleted from the hub was disabled, not lost",
+        report.created, report.deleted
     );
     Ok(())
 }
