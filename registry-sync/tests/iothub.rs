@@ -305,12 +305,9 @@ async fn server_errors_and_partial_bulk_failures_are_retried() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn single_calls_are_classified() {
     let server = IotHubServer::start("h-calls");
-    let hub = IotHubRegistry::new(
-        config(&server)
-            .request_timeout(Duration::from_millis(300))
-            .read_keys(true),
-    )
-    .unwrap();
+    let hub = IotHubRegistry::new(config(&server).read_keys(true)).unwrap();
+    let impatient =
+        IotHubRegistry::new(config(&server).request_timeout(Duration::from_millis(300))).unwrap();
     let d = DeviceRecord::new("c1").with_tag("a.b", "1");
     let created = hub.create(&d).await.unwrap();
     assert!(created.credentials.is_some(), "generated keys read back");
@@ -383,10 +380,18 @@ async fn single_calls_are_classified() {
 
     server.add_fault(FaultRule::new(
         Some(Route::DeviceGet),
-        HubFault::Delay(Duration::from_secs(2)),
+        HubFault::Delay(Duration::from_secs(3)),
         1,
     ));
-    assert_eq!(hub.get(&d.id).await.unwrap_err().kind(), ErrorKind::Timeout);
+    let started = std::time::Instant::now();
+    assert_eq!(
+        impatient.get(&d.id).await.unwrap_err().kind(),
+        ErrorKind::Timeout
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the client gave up first"
+    );
     server.add_fault(FaultRule::new(
         Some(Route::DeviceGet),
         HubFault::Status(500),
