@@ -247,8 +247,8 @@ async fn import_job_path_with_a_failed_line() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttled_hub_converges_on_single_writes() {
     let t = Throttling::none()
-        .with_rate(OperationClass::Identity, 150.0, 10)
-        .with_rate(OperationClass::TwinRead, 150.0, 10);
+        .with_rate(OperationClass::Identity, 60.0, 5)
+        .with_rate(OperationClass::TwinRead, 60.0, 5);
     let server = IotHubServer::builder("h-429").throttling(t).start();
     let master = Arc::new(MemoryRegistry::new("master"));
     master.seed(master_devices(60));
