@@ -641,3 +641,36 @@ async fn listings_can_be_scoped_by_a_where_clause() {
         ErrorKind::Rejected
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_from_the_master_converge_when_listings_read_them() {
+    let server = IotHubServer::start("h-keys");
+    let master = Arc::new(MemoryRegistry::new("master"));
+    let key = |i: usize, which: &str| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD
+            .encode(format!("{which}-key-of-device-{i:05}-padding"))
+    };
+    master.seed(master_devices(30).into_iter().enumerate().map(|(i, d)| {
+        d.with_credentials(Credentials::new(
+            Secret::new(key(i, "primary")),
+            Some(Secret::new(key(i, "secondary"))),
+        ))
+    }));
+    let hub = Arc::new(IotHubRegistry::new(config(&server).read_keys(true)).unwrap());
+    let e = engine(master.clone(), hub.clone(), EngineConfig::new());
+    assert_eq!(e.sync_once().await.unwrap().created, 30);
+    let identity = server.identity("dev-00007").unwrap();
+    assert_eq!(
+        identity["authentication"]["symmetricKey"]["primaryKey"],
+        key(7, "primary")
+    );
+    let listed = hub.list(None, 100).await.unwrap();
+    assert!(listed.devices.iter().all(|d| d.credentials.is_some()));
+    assert_eq!(
+        e.sync_once().await.unwrap().applied(),
+        0,
+        "keys compare equal"
+    );
+    assert!(converged(&*master, &*hub).await);
+}

@@ -72,10 +72,13 @@ impl IotHubConfig {
         self
     }
 
-    /// Whether [`get`](crate::ExternalRegistry::get) fills `credentials`
-    /// from the identity's SAS keys (default false). Listings never carry
-    /// keys (IoT Hub's query returns twins), so leave this off when the
-    /// planner compares credentials against listed records.
+    /// Whether records carry `credentials` from the identity's SAS keys
+    /// (default false). IoT Hub's query returns twins without keys, so with
+    /// this on a listing also reads every listed identity (`GET
+    /// /devices/{id}`, eight at a time, charged to the identity-registry
+    /// budget). Turn it on when the master's records carry keys and the
+    /// planner compares credentials; otherwise every sync would see the
+    /// keys differ and rewrite every device.
     #[must_use]
     pub fn read_keys(mut self, yes: bool) -> Self {
         self.read_keys = yes;

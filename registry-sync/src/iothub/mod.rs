@@ -30,7 +30,8 @@
 //! **Mapping** (see [`DeviceRecord`]): tags ↔ twin
 //! tags, attributes ↔ desired properties, both flattened with `.`;
 //! reported properties read only; status ↔ `status`/`statusReason`;
-//! credentials ↔ SAS keys (`get` only, with [`IotHubConfig::read_keys`]).
+//! credentials ↔ SAS keys (read only with [`IotHubConfig::read_keys`], which
+//! costs listings one identity read per device).
 //!
 //! # Quick start
 //!
@@ -250,6 +251,27 @@ impl IotHubRegistry {
             })
     }
 
+    /// Reads the identity of every listed device (eight at a time) for its
+    /// keys, so that listed and single records compare alike.
+    async fn fill_keys(&self, devices: &mut [DeviceRecord]) -> Result<()> {
+        use futures_util::StreamExt;
+        let ids: Vec<DeviceId> = devices.iter().map(|d| d.id.clone()).collect();
+        let identities: Vec<Result<Option<DeviceIdentity>>> = futures_util::stream::iter(
+            ids.into_iter()
+                .map(|id| async move { self.identity(&id).await }),
+        )
+        .buffered(8)
+        .collect()
+        .await;
+        for (d, identity) in devices.iter_mut().zip(identities) {
+            // A device deleted since the query keeps its twin data, without keys.
+            if let Some(identity) = identity? {
+                mapping::merge_identity(d, &identity, true);
+            }
+        }
+        Ok(())
+    }
+
     fn query_text(&self) -> String {
         match &self.client.config().filter {
             Some(w) => format!("SELECT * FROM devices WHERE {w}"),
@@ -307,7 +329,10 @@ impl ExternalRegistry for IotHubRegistry {
         let QueryItems::Twins(twins) = page.items else {
             return Err(Error::new(ErrorKind::Decode).with_context("query page has no twins"));
         };
-        let devices = twins.iter().map(mapping::record_from_twin).collect();
+        let mut devices: Vec<DeviceRecord> = twins.iter().map(mapping::record_from_twin).collect();
+        if self.client.config().read_keys {
+            self.fill_keys(&mut devices).await?;
+        }
         Ok(Page::new(devices, page.continuation.map(PageToken::new)))
     }
 
