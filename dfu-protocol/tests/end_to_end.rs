@@ -78,12 +78,23 @@ fn a_signed_image_installs_and_an_unsigned_one_is_refused() {
 
     let mut device = SimDevice::<4, 4096>::new(layout, &old, cfg).unwrap();
     let unsigned = Session::new(Some(ServedImage::new(&new)), SessionConfig::new());
-    let report = sim::drive(&unsigned, &mut device, 6).unwrap();
+    let report = sim::drive(&unsigned, &mut device, 40).unwrap();
     assert_eq!(report.reboots, 0);
     assert_eq!(
         device.updater().unwrap().status(b"").last_result,
         ResultCode::SignatureInvalid
     );
+    // The session has no signature to offer, so it stops instead of sending
+    // the whole image again and again.
+    assert_eq!(
+        report.progress,
+        Progress::Refused {
+            code: ResultCode::SignatureInvalid
+        }
+    );
+    let again = sim::drive(&unsigned, &mut device, 40).unwrap();
+    assert_eq!(again.round_trips, 1, "nothing re-sent");
+    assert_eq!(again.bytes_programmed, report.bytes_programmed);
 
     let signed = ServedImage::new(&new).with_signature(key.sign(&digest).to_bytes());
     let session = Session::new(Some(signed), SessionConfig::new());
@@ -146,4 +157,46 @@ fn one_session_serves_a_fleet_in_round_robin() {
     }
     assert!(matches!(last[4], Progress::RolledBack { attempts: 3, .. }));
     assert_eq!(fleet[4].running_image().unwrap(), image(19_000, 4));
+}
+
+#[test]
+fn an_image_that_never_verifies_is_sent_three_times_then_refused() {
+    use dfu_protocol::updater::MAX_VERIFY_FAILURES;
+    use dfu_protocol::wire::ResultCode;
+
+    let old = image(5000, 1);
+    let new = image(6000, 4);
+    let layout = layout_for::<4, 4096>(8192);
+    let mut device = SimDevice::<4, 4096>::new(layout, &old, UpdaterConfig::new()).unwrap();
+    // A server whose stored bytes no longer match the digest it announces
+    // (corrupted storage): every complete transfer fails verification.
+    let served = ServedImage::new(&new);
+    let mut corrupted = new.clone();
+    corrupted[4321] ^= 0x10;
+    let announced = *served.digest();
+    let session = Session::new(
+        Some(ServedImage::with_known_digest(&corrupted, announced)),
+        SessionConfig::new(),
+    );
+    let report = sim::drive(&session, &mut device, 500).unwrap();
+    assert_eq!(
+        report.progress,
+        Progress::Refused {
+            code: ResultCode::UnsupportedImage
+        }
+    );
+    assert!(report.round_trips < 500, "the exchange settles");
+    // Exactly MAX_VERIFY_FAILURES transfers reached the flash.
+    let per_transfer = 6000_u64;
+    assert!(
+        report.bytes_programmed >= per_transfer * u64::from(MAX_VERIFY_FAILURES)
+            && report.bytes_programmed < per_transfer * (u64::from(MAX_VERIFY_FAILURES) + 1),
+        "{} bytes programmed",
+        report.bytes_programmed
+    );
+    assert_eq!(
+        device.running_image().unwrap(),
+        old,
+        "still on the old image"
+    );
 }

@@ -5,7 +5,7 @@ use dfu_protocol::boot::{self, Bootloader, ImageInfo, Phase};
 use dfu_protocol::flash::Layout;
 use dfu_protocol::sim::{PowerCut, SimFlash, Tear, layout_for};
 use dfu_protocol::updater::{Action, Updater, UpdaterConfig};
-use dfu_protocol::wire::{self, Abort, Message, ResetCause, ResultCode, Swap, Write};
+use dfu_protocol::wire::{self, Abort, Message, ResetCause, ResultCode, Swap, Target, Write};
 use proptest::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -235,8 +235,56 @@ fn a_digest_mismatch_is_refused_and_the_transfer_restarts() {
     );
     let s = u.status(b"v");
     assert_eq!(s.last_result, ResultCode::IntegrityFailure);
-    assert_eq!(s.target, None);
+    // The status names the image the failure is about, at offset 0.
+    assert_eq!(
+        s.target,
+        Some(Target {
+            image_id: id,
+            next_offset: 0
+        })
+    );
     assert_eq!(u.boot_info().phase, Phase::Idle);
+    // A clean second transfer of the same image installs.
+    send_all(&mut u, id, &img, 128, 0);
+    assert_eq!(u.handle(&swap(&img)).unwrap(), Action::Reset);
+}
+
+#[test]
+fn an_image_failing_verification_three_times_is_refused_for_good() {
+    let (flash, layout) = setup(2000);
+    let img = image(800);
+    let mut wrong = img.clone();
+    wrong[7] ^= 0x80;
+    let id = wire::image_id(&digest(&img));
+    let mut u = Updater::open(flash, layout, UpdaterConfig::new()).unwrap();
+    for round in 1..=dfu_protocol::updater::MAX_VERIFY_FAILURES {
+        send_all(&mut u, id, &wrong, 128, 0);
+        let expected = if round < dfu_protocol::updater::MAX_VERIFY_FAILURES {
+            ResultCode::IntegrityFailure
+        } else {
+            ResultCode::UnsupportedImage
+        };
+        assert_eq!(u.handle(&swap(&img)).unwrap(), Action::Refused(expected));
+    }
+    // From now on its writes are refused and nothing is programmed.
+    let w = Message::Write(Write {
+        image_id: id,
+        offset: 0,
+        data: &img[..128],
+        crc: true,
+    });
+    assert_eq!(
+        u.handle(&w).unwrap(),
+        Action::Refused(ResultCode::UnsupportedImage)
+    );
+    let s = u.status(b"v");
+    assert_eq!(s.last_result, ResultCode::UnsupportedImage);
+    assert_eq!(s.target.map(|t| (t.image_id, t.next_offset)), Some((id, 0)));
+    // Another image is still welcome.
+    let other = image(600);
+    let other_id = wire::image_id(&digest(&other));
+    send_all(&mut u, other_id, &other, 128, 0);
+    assert_eq!(u.handle(&swap(&other)).unwrap(), Action::Reset);
 }
 
 #[test]

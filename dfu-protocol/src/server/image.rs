@@ -25,6 +25,22 @@ impl<'a> ServedImage<'a> {
         }
     }
 
+    /// An image whose SHA-256 is already known (from the build pipeline or
+    /// the update server's metadata), so it is not hashed again. A digest
+    /// that does not match the bytes makes devices refuse the image after
+    /// receiving it: [`MAX_VERIFY_FAILURES`](crate::updater::MAX_VERIFY_FAILURES)
+    /// times, then for good.
+    pub fn with_known_digest(data: &'a [u8], digest: Digest) -> Self {
+        let data = data
+            .get(..data.len().min(u32::MAX as usize))
+            .unwrap_or_default();
+        Self {
+            data,
+            digest,
+            signature: None,
+        }
+    }
+
     /// Attaches an ed25519 signature over the digest, sent with `Swap`.
     pub fn with_signature(mut self, signature: [u8; 64]) -> Self {
         self.signature = Some(signature);

@@ -110,6 +110,15 @@ pub enum Progress {
         /// Boots the image was given.
         attempts: u8,
     },
+    /// The device will not take the served image: it failed verification
+    /// there [`MAX_VERIFY_FAILURES`](crate::updater::MAX_VERIFY_FAILURES)
+    /// times (`UnsupportedImage`), or its signature did not verify and this
+    /// session has none to offer (`SignatureInvalid`). It is not sent again
+    /// until the device reboots or another image is served.
+    Refused {
+        /// The device's code.
+        code: ResultCode,
+    },
     /// The device's advertised chunk limit leaves no room in a frame.
     ChunkTooSmall,
 }
@@ -213,6 +222,27 @@ impl<'a> Session<'a> {
             _ => {}
         }
         let total = img.size();
+        // The device names the image its failure code is about (at offset
+        // 0). Re-sending the same bytes cannot help when it refuses the image
+        // for good, or when the signature failed and there is none to send.
+        if let Some(t) = s.target
+            && t.image_id == id
+            && t.next_offset == 0
+        {
+            let hopeless = match s.last_result {
+                ResultCode::UnsupportedImage => true,
+                ResultCode::SignatureInvalid => img.signature().is_none(),
+                _ => false,
+            };
+            if hopeless {
+                return (
+                    wait,
+                    Progress::Refused {
+                        code: s.last_result,
+                    },
+                );
+            }
+        }
         let next = match s.target {
             Some(t) if t.image_id == id && t.next_offset == total => {
                 let swap = Swap {

@@ -1,5 +1,6 @@
 //! A simulated MCU: flash, bootloader, application with a health check, and updater.
 
+use std::boxed::Box;
 use std::vec;
 use std::vec::Vec;
 
@@ -62,7 +63,8 @@ pub enum DeviceEvent {
 
 enum State<const W: usize, const E: usize> {
     Off(SimFlash<W, E>),
-    Running(Updater<SimFlash<W, E>>),
+    // Boxed: the updater with its staging buffer dwarfs a powered-off flash.
+    Running(Box<Updater<SimFlash<W, E>>>),
     /// Only while switching between the two.
     Switching,
 }
@@ -178,7 +180,7 @@ impl<const W: usize, const E: usize> SimDevice<W, E> {
         };
         self.last_boot = Some(boot);
         match Updater::open(flash, self.layout, self.config) {
-            Ok(u) => self.state = State::Running(u),
+            Ok(u) => self.state = State::Running(Box::new(u)),
             // Opening only reads; a failure means the power is off.
             Err(e) => return Err(e.into()),
         }

@@ -64,7 +64,10 @@ pub fn drive<const W: usize, const E: usize>(
         let event = device.deliver(down.get(..m).unwrap_or_default())?;
         let settled = matches!(
             reply.progress,
-            Progress::UpToDate | Progress::RolledBack { .. } | Progress::NoImage
+            Progress::UpToDate
+                | Progress::RolledBack { .. }
+                | Progress::Refused { .. }
+                | Progress::NoImage
         );
         if settled && !matches!(event, DeviceEvent::Rebooted(_) | DeviceEvent::Crashed(_)) {
             break;

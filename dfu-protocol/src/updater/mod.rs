@@ -95,7 +95,17 @@ pub struct Updater<F> {
     /// The resume point last written to the log.
     persisted: u32,
     last_result: ResultCode,
+    /// The last image that failed verification (digest or signature) since
+    /// the device started, and how often. Reported in the status; after
+    /// [`MAX_VERIFY_FAILURES`] its writes are refused. RAM only: a reboot
+    /// gives the image another chance.
+    failed: Option<(u32, u8)>,
 }
+
+/// Failed verifications of one image after which the device refuses it
+/// (`UnsupportedImage`) instead of receiving it again: twice can be
+/// corruption in transit or in flash, a third time it is the image.
+pub const MAX_VERIFY_FAILURES: u8 = 3;
 
 impl<F: NorFlash> Updater<F> {
     /// Reads the boot state and the progress log and resumes any transfer.
@@ -128,6 +138,7 @@ impl<F: NorFlash> Updater<F> {
             erased_end: next,
             persisted: next,
             last_result: ResultCode::Ok,
+            failed: None,
         })
     }
 
@@ -165,10 +176,19 @@ impl<F: NorFlash> Updater<F> {
             max_chunk: self.config.max_chunk,
             boot: self.boot.outcome,
             last_result: self.last_result,
-            target: self.target.map(|image_id| Target {
-                image_id,
-                next_offset: self.next_offset(),
-            }),
+            // An image that failed verification shows as its id at offset 0
+            // next to the failure code, so a server can tell which image the
+            // code is about (see `server::Session`).
+            target: self
+                .target
+                .map(|image_id| Target {
+                    image_id,
+                    next_offset: self.next_offset(),
+                })
+                .or(self.failed.map(|(image_id, _)| Target {
+                    image_id,
+                    next_offset: 0,
+                })),
         }
     }
 
@@ -218,6 +238,12 @@ impl<F: NorFlash> Updater<F> {
         };
         if end > self.layout.active.size {
             return self.refuse(ResultCode::NoSpace);
+        }
+        if let Some((failed, n)) = self.failed
+            && failed == w.image_id
+            && n >= MAX_VERIFY_FAILURES
+        {
+            return self.refuse(ResultCode::UnsupportedImage);
         }
         if self.target != Some(w.image_id) {
             if w.offset != 0 {
@@ -348,12 +374,10 @@ impl<F: NorFlash> Updater<F> {
         let digest = sha256_of(&mut self.flash, self.layout.update.offset, s.size)
             .map_err(|_| UpdaterError::Flash)?;
         if digest != s.digest {
-            self.clear_target()?;
-            return self.refuse(ResultCode::IntegrityFailure);
+            return self.verification_failed(s.image_id, ResultCode::IntegrityFailure);
         }
         if !self.signature_ok(s) {
-            self.clear_target()?;
-            return self.refuse(ResultCode::SignatureInvalid);
+            return self.verification_failed(s.image_id, ResultCode::SignatureInvalid);
         }
         let image = ImageInfo {
             size: s.size,
@@ -368,7 +392,27 @@ impl<F: NorFlash> Updater<F> {
         self.clear_target()?;
         self.boot = boot::read_info(&mut self.flash, &self.layout)?;
         self.last_result = ResultCode::Ok;
+        self.failed = None;
         Ok(Action::Reset)
+    }
+
+    /// Drops a complete image that failed verification and counts the
+    /// failure; the third one for the same image makes it refused.
+    fn verification_failed(
+        &mut self,
+        image_id: u32,
+        code: ResultCode,
+    ) -> Result<Action, UpdaterError> {
+        self.clear_target()?;
+        let n = match self.failed {
+            Some((id, n)) if id == image_id => n.saturating_add(1),
+            _ => 1,
+        };
+        self.failed = Some((image_id, n));
+        if n >= MAX_VERIFY_FAILURES {
+            return self.refuse(ResultCode::UnsupportedImage);
+        }
+        self.refuse(code)
     }
 
     #[cfg(feature = "ed25519")]
