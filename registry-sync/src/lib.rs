@@ -85,7 +85,10 @@
 //!   fraction of the owned devices is refused unless forced.
 //! * **Mapping** ([`AttributeMapping`]): turns a master device's tags and
 //!   reported properties into the replica's tags and attributes;
-//!   `twin-model`'s twin-to-hawkBit mapping plugs in here.
+//!   `twin-model`'s twin-to-hawkBit mapping plugs in here as
+//!   `TwinAttributes` (feature `twin-mapping`): hawkBit's 128-character and
+//!   100-entry limits, with what does not fit reported by
+//!   `TwinAttributes::explain`.
 //!
 //! # Crash safety
 //!
@@ -105,6 +108,7 @@
 //! | `test-util` | no | `journal::CrashAfter`: a journal wrapper that simulates a process kill after N records |
 //! | `postgres` | no | `journal::PostgresJournal`: the journal in a PostgreSQL table (one journal per sync name, one replica at a time per journal), over `tokio-postgres` |
 //! | `hawkbit` | no | `hawkbit::HawkbitRegistry`: a hawkBit tenant over the Management API (basic auth; tags as target metadata, soft delete as a target tag, attributes written through DDI `configData` with `ddi-client` under the gateway token), over `reqwest` |
+//! | `twin-mapping` | no | `TwinAttributes`: `twin-model`'s twin → hawkBit attribute and metadata mapping as an [`AttributeMapping`] |
 //! | `iothub` | no | `iothub::IotHubRegistry`: an Azure IoT Hub over its REST data plane (SAS tokens from a connection string; query listing, bulk `POST /devices` writes, import jobs through blob containers), over `reqwest` with `twin-model`'s documents |
 //!
 //! Examples: `plan_scale` (plan N vs N devices with 1 % drift) and
@@ -128,15 +132,15 @@
 
 mod change;
 mod device;
-#[cfg(feature = "hawkbit")]
-pub mod hawkbit;
-#[cfg(feature = "iothub")]
-pub mod iothub;
 mod engine;
 mod error;
 mod event_filter;
 pub mod eventgrid;
+#[cfg(feature = "hawkbit")]
+pub mod hawkbit;
 mod inbox;
+#[cfg(feature = "iothub")]
+pub mod iothub;
 pub mod journal;
 pub mod lifecycle;
 mod mapping;
@@ -151,6 +155,10 @@ mod rate;
 mod registry;
 mod retry;
 mod snapshot;
+#[cfg(any(feature = "iothub", feature = "twin-mapping"))]
+mod twin_json;
+#[cfg(feature = "twin-mapping")]
+mod twin_mapping;
 
 pub use change::{ChangeEvent, ChangeKind, EventOrder, EventSource};
 pub use device::{Credentials, DeviceId, DeviceRecord, DeviceStatus, Etag, Secret};
@@ -173,3 +181,5 @@ pub use registry::{
 };
 pub use retry::RetryPolicy;
 pub use snapshot::Snapshot;
+#[cfg(feature = "twin-mapping")]
+pub use twin_mapping::{TwinAttributes, TwinMappingReport};

@@ -1,8 +1,8 @@
 //! The seam that turns a master device's data into what the replica stores.
 //!
-//! `twin-model` will provide the IoT Hub twin to hawkBit mapping (flattening,
-//! hawkBit's 128-character and 100-entry limits); until then these simple
-//! mappings and [`FnMapping`] cover the common cases.
+//! These simple mappings and [`FnMapping`] cover same-kind registries; the
+//! IoT Hub twin to hawkBit mapping with hawkBit's limits is `twin-model`'s,
+//! plugged in as `TwinAttributes` (feature `twin-mapping`).
 
 use crate::device::DeviceRecord;
 use crate::properties::Properties;

@@ -23,8 +23,6 @@ use twin_model::iothub::import_export::{ExportImportDevice, ImportMode};
 use twin_model::iothub::properties::{PropertySection, TwinProperties};
 use twin_model::iothub::status::DeviceStatus as HubStatus;
 use twin_model::iothub::twin::Twin;
-use twin_model::mapping::flatten::insert_dotted;
-use twin_model::mapping::value_text::{from_text, to_text};
 
 fn status_of(status: Option<&HubStatus>, reason: Option<&str>) -> DeviceStatus {
     match status {
@@ -75,27 +73,14 @@ pub(crate) fn merge_identity(r: &mut DeviceRecord, identity: &DeviceIdentity, ke
     }
 }
 
-/// A flat value as JSON: the value it spells when that reads back to the
-/// same text, else the string itself.
-fn value_of(text: &str) -> Value {
-    match from_text(text) {
-        v @ (Value::Number(_) | Value::Bool(_) | Value::Array(_)) if to_text(&v) == text => v,
-        _ => Value::String(text.to_owned()),
-    }
-}
-
 /// Flat properties back into a JSON tree; a key that is both a leaf and a
 /// parent (`a` and `a.b`) is rejected.
 pub(crate) fn unflatten(props: &Properties, what: &str) -> Result<Map<String, Value>> {
-    let mut root = Map::new();
-    for (k, v) in props.iter() {
-        insert_dotted(&mut root, k, value_of(v)).map_err(|e| {
-            Error::new(ErrorKind::Rejected)
-                .with_context(format!("{what} key {k} cannot be written"))
-                .with_source(e)
-        })?;
-    }
-    Ok(root)
+    crate::twin_json::tree(props).map_err(|(k, e)| {
+        Error::new(ErrorKind::Rejected)
+            .with_context(format!("{what} key {k} cannot be written"))
+            .with_source(e)
+    })
 }
 
 fn authentication(c: &Credentials) -> AuthenticationMechanism {
@@ -241,17 +226,6 @@ pub(crate) fn record_from_line(line: &ExportImportDevice) -> DeviceRecord {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-
-    #[test]
-    fn values_keep_their_type_when_the_text_is_exact() {
-        assert_eq!(value_of("2"), Value::from(2));
-        assert_eq!(value_of("true"), Value::Bool(true));
-        assert_eq!(value_of("[1,2]"), serde_json::json!([1, 2]));
-        assert_eq!(value_of("1e3"), Value::from("1e3"));
-        assert_eq!(value_of("\"x\""), Value::from("\"x\""));
-        assert_eq!(value_of("{}"), Value::from("{}"));
-        assert_eq!(value_of("plain"), Value::from("plain"));
-    }
 
     #[test]
     fn leaf_and_parent_is_rejected() {
