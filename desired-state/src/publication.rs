@@ -9,6 +9,10 @@ pub struct Publication {
     pub payload: Vec<u8>,
     /// Only current-state messages are retained.
     pub retain: bool,
+    /// Messages on the same topic with the same key supersede each other:
+    /// while one waits to be sent, a newer one replaces it in place. Set on
+    /// progress feedback, whose every message carries the full action list.
+    pub coalesce_key: Option<String>,
 }
 
 impl Publication {
@@ -18,6 +22,7 @@ impl Publication {
             topic: topic.into(),
             payload,
             retain: false,
+            coalesce_key: None,
         }
     }
 
@@ -27,6 +32,15 @@ impl Publication {
             topic: topic.into(),
             payload,
             retain: true,
+            coalesce_key: None,
         }
+    }
+
+    /// Lets a newer publication with the same topic and `key` replace this
+    /// one while it has not been sent yet.
+    #[must_use]
+    pub fn coalescing(mut self, key: impl Into<String>) -> Self {
+        self.coalesce_key = Some(key.into());
+        self
     }
 }

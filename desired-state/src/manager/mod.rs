@@ -227,14 +227,7 @@ impl Manager {
     /// undecoded until a report needs it.
     pub fn handle_agent_feedback_bytes(&mut self, now: i64, domain: &str, bytes: &[u8]) {
         if let Some((activity_id, status)) = peek::peek_feedback(bytes)
-            && matches!(
-                status,
-                Status::Downloading
-                    | Status::Updating
-                    | Status::Activating
-                    | Status::Cleanup
-                    | Status::Rollback
-            )
+            && status.is_progress()
             && self.config.agents.contains_key(domain)
             && let Some(activity) = self.activity.as_mut()
             && activity.id == activity_id

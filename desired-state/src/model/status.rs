@@ -81,6 +81,16 @@ impl Status {
         )
     }
 
+    /// Whether this is an agent's progress report within a phase
+    /// (`DOWNLOADING`, `UPDATING`, `ACTIVATING`, `CLEANUP`, `ROLLBACK`),
+    /// superseded by the next one of the same status.
+    pub fn is_progress(&self) -> bool {
+        matches!(
+            self,
+            Self::Downloading | Self::Updating | Self::Activating | Self::Cleanup | Self::Rollback
+        )
+    }
+
     /// Whether this status ends an operation for the cloud.
     pub fn is_final(&self) -> bool {
         matches!(

@@ -69,8 +69,16 @@ impl AgentSink for PublishSink {
 
     fn send_feedback(&mut self, feedback: &Envelope<FeedbackView<'_>>) {
         let topic = self.topics.feedback.clone();
-        self.publisher
-            .publish(Publication::new(topic, feedback.to_vec()));
+        let mut p = Publication::new(topic, feedback.to_vec());
+        // Progress within one phase carries the full action list each time:
+        // one still waiting to be sent is superseded by the next. Phase
+        // changes and results are never merged.
+        if let Some(status) = feedback.payload.as_ref().and_then(|f| f.status)
+            && status.is_progress()
+        {
+            p = p.coalescing(format!("{}/{}", feedback.activity_id, status.as_str()));
+        }
+        self.publisher.publish(p);
     }
 }
 

@@ -58,9 +58,20 @@ impl Publisher {
     /// Queues `p` (QoS 1) and hands it to the client if connected.
     pub fn publish(&self, p: Publication) {
         let mut o = lock(&self.outbox);
-        let seq = o.next_seq;
-        o.next_seq += 1;
-        o.queued.push_back((seq, p));
+        if let Some(key) = &p.coalesce_key
+            && let Some(waiting) = o
+                .queued
+                .iter_mut()
+                .find(|(_, q)| q.coalesce_key.as_ref() == Some(key) && q.topic == p.topic)
+        {
+            // Superseded before it left: the newer message takes its place
+            // (and its position, so the order against other messages holds).
+            waiting.1 = p;
+        } else {
+            let seq = o.next_seq;
+            o.next_seq += 1;
+            o.queued.push_back((seq, p));
+        }
         flush(&self.client, &mut o);
     }
 
@@ -77,11 +88,19 @@ impl Publisher {
     }
 }
 
+/// Publications handed to rumqttc and not yet acknowledged, at most. A
+/// bounded window keeps the backlog in `queued`, where progress messages can
+/// still be coalesced, instead of in rumqttc's request channel.
+const SEND_WINDOW: usize = 32;
+
 fn flush(client: &AsyncClient, o: &mut Outbox) {
     if !o.connected {
         return;
     }
-    while let Some((seq, p)) = o.queued.pop_front() {
+    while o.handed.len() + o.inflight.len() < SEND_WINDOW {
+        let Some((seq, p)) = o.queued.pop_front() else {
+            break;
+        };
         match client.try_publish(
             p.topic.clone(),
             QoS::AtLeastOnce,
@@ -337,5 +356,54 @@ impl MqttClient {
 impl Drop for MqttClient {
     fn drop(&mut self) {
         self.publisher.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn offline_publisher() -> Publisher {
+        // Never connected: everything stays queued, as while the broker is away.
+        let (client, _eventloop) = AsyncClient::new(MqttOptions::new("t", "127.0.0.1", 1), 8);
+        Publisher {
+            client,
+            outbox: Arc::new(Mutex::new(Outbox::default())),
+        }
+    }
+
+    fn queued(p: &Publisher) -> Vec<(String, Vec<u8>)> {
+        lock(&p.outbox)
+            .queued
+            .iter()
+            .map(|(_, q)| (q.topic.clone(), q.payload.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn waiting_progress_is_superseded_in_place_and_nothing_else_is() {
+        let p = offline_publisher();
+        p.publish(Publication::new("fb", b"identified".to_vec()));
+        p.publish(Publication::new("fb", b"dl-1".to_vec()).coalescing("a/DOWNLOADING"));
+        p.publish(Publication::new("state", b"inventory".to_vec()));
+        p.publish(Publication::new("fb", b"dl-2".to_vec()).coalescing("a/DOWNLOADING"));
+        p.publish(Publication::new("fb", b"dl-3".to_vec()).coalescing("a/DOWNLOADING"));
+        // Another status, another topic with the same key, no key: all kept.
+        p.publish(Publication::new("fb", b"done".to_vec()).coalescing("a/DOWNLOAD_SUCCESS"));
+        p.publish(Publication::new("other", b"x".to_vec()).coalescing("a/DOWNLOADING"));
+        p.publish(Publication::new("fb", b"plain".to_vec()));
+        let s = |t: &str, b: &[u8]| (t.to_owned(), b.to_vec());
+        assert_eq!(
+            queued(&p),
+            [
+                s("fb", b"identified"),
+                s("fb", b"dl-3"),
+                s("state", b"inventory"),
+                s("fb", b"done"),
+                s("other", b"x"),
+                s("fb", b"plain"),
+            ]
+        );
+        assert_eq!(p.pending(), 6);
     }
 }
