@@ -15,6 +15,7 @@ fn check<T: Document + PartialEq + std::fmt::Debug>(data: &[u8]) {
 fuzz_target!(|data: &[u8]| {
     check::<ControllerBase>(data);
     check::<DeploymentBase>(data);
+    check::<Artifact>(data);
     check::<ArtifactList>(data);
     check::<ActionFeedback>(data);
     check::<Status>(data);
@@ -22,10 +23,16 @@ fuzz_target!(|data: &[u8]| {
     check::<ConfirmationBase>(data);
     check::<ConfirmationBaseAction>(data);
     check::<ConfirmationFeedback>(data);
+    check::<ActivateAutoConfirm>(data);
     check::<CancelAction>(data);
     check::<AssignedVersion>(data);
-    let _ = ExceptionInfo::from_json(data);
-    if let Ok(text) = std::str::from_utf8(data) {
-        let _ = Md5Sum::parse(text);
+    check::<ExceptionInfo>(data);
+    if let Ok(text) = std::str::from_utf8(data)
+        && let Ok(sum) = Md5Sum::parse(text)
+    {
+        // What parses is normalised: 32 lowercase hex digits and a name.
+        assert_eq!(sum.md5.len(), 32);
+        assert!(sum.md5.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')));
+        assert!(!sum.filename.is_empty());
     }
 });

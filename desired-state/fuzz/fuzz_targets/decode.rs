@@ -17,15 +17,26 @@ where
     }
 }
 
+fn ditto_stable<V>(bytes: &[u8])
+where
+    V: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    if let Ok(msg) = DittoMessage::<V>::from_slice(bytes) {
+        let again = DittoMessage::<V>::from_slice(&msg.to_vec()).expect("re-encoded ditto message decodes");
+        assert_eq!(again, msg);
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     stable::<DesiredState>(data);
     stable::<Feedback>(data);
     stable::<Inventory>(data);
     stable::<Command>(data);
     stable::<OwnerConsentFeedback>(data);
-    let _ = Envelope::<NoPayload>::from_slice(data);
-    let _ = DittoMessage::<ApplyValue>::from_slice(data);
-    let _ = DittoMessage::<InstallRequest>::from_slice(data);
+    stable::<NoPayload>(data);
+    ditto_stable::<ApplyValue>(data);
+    ditto_stable::<InstallRequest>(data);
+    ditto_stable::<serde_json::Value>(data);
     if let Ok(ds) = serde_json::from_slice::<DesiredState>(data) {
         let _ = ds.validate(1000);
         for d in &ds.domains {
