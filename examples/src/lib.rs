@@ -19,7 +19,9 @@
 //!
 //! This library holds the simulated device pieces the binaries share.
 
+pub mod demo_agent;
 pub mod facade;
+pub mod logging;
 pub mod mcu;
 pub mod orchestration;
 pub mod registry_stage;

@@ -12,8 +12,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ddi_client::agent::Agent;
-use ddi_client::model::PollingBounds;
 use ddi_client::{Auth, Client};
 use registry_sync::hawkbit::{HawkbitConfig, HawkbitRegistry};
 use registry_sync::iothub::{ConnectionString, IotHubConfig, IotHubRegistry};
@@ -195,22 +193,12 @@ pub async fn run(
             .map_err(|e| format!("client for {id}: {e}"))?;
         let controller = client.controller(id).map_err(|e| format!("{id}: {e}"))?;
         let dir = work.join(id);
-        let mut agent = Agent::new(
+        agents.push(crate::demo_agent::spawn(
             controller,
             SlotInstaller::new(dir.join("slot-b"), None),
-            dir.join("agent"),
-        );
-        let bounds = PollingBounds::new(Duration::from_millis(100), Duration::from_secs(2))
-            .map_err(|e| format!("polling bounds: {e}"))?;
-        agent
-            .polling_bounds(bounds)
-            .active_poll_interval(Duration::from_millis(100));
-        let mut stop = stop_rx.clone();
-        agents.push(tokio::spawn(async move {
-            agent
-                .run(async move { while stop.changed().await.is_ok() && !*stop.borrow() {} })
-                .await;
-        }));
+            &dir.join("agent"),
+            stop_rx.clone(),
+        )?);
     }
     let deadline = Instant::now() + timeout;
     while !actions

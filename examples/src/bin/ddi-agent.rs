@@ -49,14 +49,7 @@ struct Options {
 #[tokio::main]
 async fn main() -> ExitCode {
     let options = Options::parse();
-    // Logs go to stderr, as a service manager expects.
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    examples::logging::init("info");
     let auth = match (options.token.clone(), options.gateway_token.clone()) {
         (Some(t), _) => Auth::TargetToken(t),
         (None, Some(g)) => Auth::GatewayToken(g),

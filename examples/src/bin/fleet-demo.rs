@@ -31,8 +31,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use ddi_client::agent::Agent;
-use ddi_client::model::PollingBounds;
 use ddi_client::{Auth, Client};
 use desired_state::model::Status;
 use examples::mcu::Health;
@@ -66,13 +64,7 @@ struct Options {
 #[tokio::main]
 async fn main() -> ExitCode {
     let options = Options::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    examples::logging::init("warn");
     match run(&options).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -173,18 +165,12 @@ async fn run(options: &Options) -> Result<(), String> {
         let installer =
             Arc::new(SlotInstaller::new(dir.join("slot-b"), Some(bar)).with_update_manager(health));
         installers.push((device.clone(), Arc::clone(&installer)));
-        let mut agent = Agent::new(controller, SharedInstaller(installer), dir.join("agent"));
-        let bounds = PollingBounds::new(Duration::from_millis(100), Duration::from_secs(2))
-            .map_err(|e| format!("polling bounds: {e}"))?;
-        agent
-            .polling_bounds(bounds)
-            .active_poll_interval(Duration::from_millis(100));
-        let mut stop = stop_rx.clone();
-        agents.push(tokio::spawn(async move {
-            agent
-                .run(async move { while stop.changed().await.is_ok() && !*stop.borrow() {} })
-                .await;
-        }));
+        agents.push(examples::demo_agent::spawn(
+            controller,
+            SharedInstaller(installer),
+            &dir.join("agent"),
+            stop_rx.clone(),
+        )?);
     }
 
     let started = Instant::now();
