@@ -401,3 +401,40 @@ proptest! {
         prop_assert!(validate::twin::validate_twin(&twin).is_ok());
     }
 }
+
+#[test]
+fn attributes_hawkbit_would_refuse_for_their_characters_are_dropped_and_reported() {
+    let tags = json!({"site": "Zürich", "größe": "L", "ok": "plain-ASCII (v1.2) #3"});
+    let reported = json!({"fw": "1.0", "emoji": "✓"});
+    let m = twin_to_attributes(
+        tags.as_object(),
+        reported.as_object(),
+        &AttributeOptions::default(),
+    );
+    assert_eq!(
+        m.attributes.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["reported.fw", "tags.ok"]
+    );
+    let mut dropped: Vec<(&str, DropReason)> = m
+        .dropped
+        .iter()
+        .map(|d| (d.key.as_str(), d.reason))
+        .collect();
+    dropped.sort_by_key(|(k, _)| *k);
+    assert_eq!(
+        dropped,
+        [
+            ("reported.emoji", DropReason::UnsupportedCharacters),
+            ("tags.größe", DropReason::UnsupportedCharacters),
+            ("tags.site", DropReason::UnsupportedCharacters),
+        ]
+    );
+    assert!(!m.is_lossless());
+    // What is kept passes hawkBit's check character by character.
+    assert!(
+        m.attributes
+            .iter()
+            .all(|(k, v)| twin_model::hawkbit::target::is_attribute_text(k)
+                && twin_model::hawkbit::target::is_attribute_text(v))
+    );
+}

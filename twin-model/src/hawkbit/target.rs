@@ -29,6 +29,18 @@ pub fn java_len(s: &str) -> usize {
     s.encode_utf16().count()
 }
 
+/// Whether hawkBit's DDI `configData` accepts `s` as an attribute key or
+/// value character-wise: ASCII letters, digits, whitespace and
+/// `_-!@#$%^&*()+=[]{}|;:'",.<>/\?`; anything else (all non-ASCII) is a
+/// `400 invalidTargetAttributes`.
+pub fn is_attribute_text(s: &str) -> bool {
+    s.chars().all(|c| {
+        c.is_ascii_alphanumeric()
+            || c.is_ascii_whitespace()
+            || "_-!@#$%^&*()+=[]{}|;:'\",.<>/\\?".contains(c)
+    })
+}
+
 lenient_enum! {
     /// `mode` of a config data upload.
     pub enum ConfigDataMode {

@@ -11,7 +11,11 @@
 //!    A key with a path segment containing `.` (not a valid twin key) is
 //!    dropped ([`DropReason::AmbiguousKey`]): it could not be reversed.
 //! 3. A key over 128 characters (UTF-16 units, as hawkBit counts) is
-//!    dropped ([`DropReason::KeyTooLong`]).
+//!    dropped ([`DropReason::KeyTooLong`]); so is an entry whose key or
+//!    value has a character DDI `configData` refuses
+//!    ([`crate::hawkbit::target::is_attribute_text`]: non-ASCII among
+//!    others), which would make the server reject every attribute of the
+//!    upload ([`DropReason::UnsupportedCharacters`]).
 //! 4. A value over 128 characters is dropped ([`DropReason::ValueTooLong`])
 //!    or, with [`ValueOverflow::Truncate`], cut to 128 characters at a
 //!    character boundary and listed in [`AttributeMapping::truncated`].
@@ -29,7 +33,7 @@ use serde_json::{Map, Value};
 
 use crate::hawkbit::target::{
     ATTRIBUTE_KEY_MAX, ATTRIBUTE_VALUE_MAX, ATTRIBUTES_PER_TARGET_MAX, ConfigData, ConfigDataMode,
-    java_len,
+    is_attribute_text, java_len,
 };
 use crate::mapping::flatten::{UnflattenError, flatten, insert_dotted};
 use crate::mapping::value_text::{from_text, is_ambiguous, to_text};
@@ -84,6 +88,8 @@ pub enum DropReason {
     OverLimit,
     /// Nested deeper than [`crate::mapping::flatten::MAX_FLATTEN_DEPTH`].
     TooDeep,
+    /// The key or value has a character hawkBit's `configData` refuses.
+    UnsupportedCharacters,
 }
 
 /// An entry left out.
@@ -161,6 +167,8 @@ pub fn twin_to_attributes(
                 Some(DropReason::AmbiguousKey)
             } else if java_len(&key) > ATTRIBUTE_KEY_MAX {
                 Some(DropReason::KeyTooLong)
+            } else if !is_attribute_text(&key) {
+                Some(DropReason::UnsupportedCharacters)
             } else {
                 None
             };
@@ -169,6 +177,13 @@ pub fn twin_to_attributes(
                 continue;
             }
             let mut value = to_text(entry.value);
+            if !is_attribute_text(&value) {
+                out.dropped.push(DroppedEntry {
+                    key,
+                    reason: DropReason::UnsupportedCharacters,
+                });
+                continue;
+            }
             if java_len(&value) > ATTRIBUTE_VALUE_MAX {
                 match options.value_overflow {
                     ValueOverflow::Drop => {
