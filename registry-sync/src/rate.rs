@@ -124,6 +124,13 @@ impl TokenBucket {
         }
     }
 
+    /// Empties the bucket at `now` (the registry answered "throttled": its
+    /// budget is spent whatever this bucket believed).
+    pub fn drain(&mut self, now: Instant) {
+        self.refill(now);
+        self.tokens = self.tokens.min(0.0);
+    }
+
     /// The limit this bucket enforces.
     pub fn limit(&self) -> RateLimit {
         self.limit
@@ -168,6 +175,21 @@ mod tests {
         let wait = b.try_acquire(1, t0).unwrap_err();
         assert!((wait.as_secs_f64() - 0.5).abs() < 1e-3);
         assert!(b.try_acquire(1, t0 + wait).is_ok());
+    }
+
+    #[test]
+    fn a_drained_bucket_waits_for_a_refill() {
+        let t0 = Instant::now();
+        let mut b = TokenBucket::new(RateLimit::new(100.0, 50), t0);
+        b.drain(t0);
+        let wait = b.try_acquire(10, t0).unwrap_err();
+        assert!((wait.as_secs_f64() - 0.1).abs() < 1e-6, "{wait:?}");
+        assert!(b.try_acquire(10, t0 + Duration::from_millis(100)).is_ok());
+        // Debt is kept, not forgiven.
+        let mut d = TokenBucket::new(RateLimit::new(100.0, 50), t0);
+        assert!(d.try_acquire(80, t0).is_ok());
+        d.drain(t0);
+        assert!(d.try_acquire(1, t0 + Duration::from_millis(200)).is_err());
     }
 
     #[test]

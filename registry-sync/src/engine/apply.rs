@@ -181,10 +181,11 @@ impl Engine {
                                 retry_after: e.retry_after(),
                             });
                         }
-                        let delay = self.inner.config.retry.next_delay(
+                        let delay = self.retry_delay(
+                            &self.inner.limiter,
+                            &e,
                             attempts,
                             started.elapsed(),
-                            e.retry_after(),
                             seed_of(&id),
                         );
                         let Some(delay) = delay else {

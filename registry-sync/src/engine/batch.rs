@@ -45,10 +45,11 @@ impl Engine {
                             retry_after: e.retry_after(),
                         });
                     }
-                    match self.inner.config.retry.next_delay(
+                    match self.retry_delay(
+                        &self.inner.limiter,
+                        &e,
                         attempts,
                         started.elapsed(),
-                        e.retry_after(),
                         run,
                     ) {
                         Some(d) => tokio::time::sleep(d).await,
@@ -150,10 +151,11 @@ impl Engine {
             match self.inner.replica.start_import_job(&operations).await {
                 Ok(job) => break job,
                 Err(e) if e.is_retryable() => {
-                    match self.inner.config.retry.next_delay(
+                    match self.retry_delay(
+                        &self.inner.limiter,
+                        &e,
                         attempts,
                         started.elapsed(),
-                        e.retry_after(),
                         run,
                     ) {
                         Some(d) => tokio::time::sleep(d).await,

@@ -146,6 +146,36 @@ impl Engine {
         Self::take(&self.inner.limiter, cost).await;
     }
 
+    /// How long to wait before retrying after `e`, `None` when the retry
+    /// policy is exhausted. The first time a call is throttled while a rate
+    /// limiter is in place, the limiter is emptied instead of sleeping the
+    /// exponential delay: the registry's budget is spent, so the retry waits
+    /// for a refill at the configured rate (and any `Retry-After`). That
+    /// absorbs the small clock skew between our bucket and the registry's
+    /// without idling for the policy's delay; a call throttled again backs
+    /// off exponentially as usual, in case the configured rate is too high.
+    fn retry_delay(
+        &self,
+        limiter: &Option<Mutex<TokenBucket>>,
+        e: &Error,
+        attempts: u32,
+        elapsed: std::time::Duration,
+        seed: u64,
+    ) -> Option<std::time::Duration> {
+        let delay = self
+            .inner
+            .config
+            .retry
+            .next_delay(attempts, elapsed, e.retry_after(), seed)?;
+        match limiter {
+            Some(bucket) if e.is_throttled() && attempts == 1 => {
+                lock(bucket).drain(Instant::now().into_std());
+                Some(e.retry_after().unwrap_or_default())
+            }
+            _ => Some(delay),
+        }
+    }
+
     async fn take(limiter: &Option<Mutex<TokenBucket>>, cost: u32) {
         let Some(bucket) = limiter else {
             return;
@@ -231,12 +261,7 @@ impl Engine {
                                 retry_after: e.retry_after(),
                             });
                         }
-                        let delay = self.inner.config.retry.next_delay(
-                            attempts,
-                            started.elapsed(),
-                            e.retry_after(),
-                            0,
-                        );
+                        let delay = self.retry_delay(limiter, &e, attempts, started.elapsed(), 0);
                         match delay {
                             Some(d) => tokio::time::sleep(d).await,
                             None => return Err(e),
@@ -388,12 +413,7 @@ impl Engine {
             match registry.get(id).await {
                 Ok(r) => return Ok(r),
                 Err(e) if e.is_retryable() => {
-                    let d = self.inner.config.retry.next_delay(
-                        attempts,
-                        started.elapsed(),
-                        e.retry_after(),
-                        seed_of(id),
-                    );
+                    let d = self.retry_delay(limiter, &e, attempts, started.elapsed(), seed_of(id));
                     match d {
                         Some(d) => tokio::time::sleep(d).await,
                         None => return Err(e),
