@@ -1,7 +1,8 @@
 //! The envelope around every Update Agent API message.
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::error::DecodeError;
 use super::nullable::null_default;
@@ -76,12 +77,56 @@ pub(crate) fn decode<T: DeserializeOwned>(
 
 /// The payload of messages that carry none (`currentstate/get`): anything is
 /// accepted and ignored when decoding.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+///
+/// It encodes as `{}`, so an envelope that arrived with a payload still has
+/// one after a round trip (`null` would decode as no payload);
+/// [`Envelope::empty`] writes `"payload":null`, as Kanto does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NoPayload;
+
+impl Serialize for NoPayload {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_map(Some(0))?.end()
+    }
+}
 
 impl<'de> Deserialize<'de> for NoPayload {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         serde::de::IgnoredAny::deserialize(deserializer)?;
         Ok(Self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_envelope_writes_a_null_payload() {
+        let out = Envelope::<NoPayload>::empty("get-1", 7).to_vec();
+        assert_eq!(
+            out,
+            br#"{"activityId":"get-1","timestamp":7,"payload":null}"#
+        );
+        assert_eq!(
+            Envelope::<NoPayload>::from_slice(&out).unwrap().payload,
+            None
+        );
+    }
+
+    /// Found by the `decode` fuzz target: an ignored payload used to encode
+    /// as `null`, so the envelope lost it on a round trip.
+    #[test]
+    fn ignored_payload_survives_a_round_trip() {
+        for input in [
+            &br#"{"activityId":"a","timestamp":1,"payload":{"x":1}}"#[..],
+            br#"{"activityId":"a","timestamp":1,"payload":5}"#,
+            br#"["V+ ",2,"[2"]"#,
+        ] {
+            let env = Envelope::<NoPayload>::from_slice(input).unwrap();
+            assert_eq!(env.payload, Some(NoPayload));
+            let again = Envelope::<NoPayload>::from_slice(&env.to_vec()).unwrap();
+            assert_eq!(again, env, "{}", String::from_utf8_lossy(input));
+        }
     }
 }
