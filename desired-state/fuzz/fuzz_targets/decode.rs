@@ -2,6 +2,7 @@
 //! decodes re-encodes to something that decodes to the same value.
 #![no_main]
 
+use desired_state::agent::ContainersAgentConfig;
 use desired_state::model::ditto::{ApplyValue, DittoMessage};
 use desired_state::model::software_updatable::InstallRequest;
 use desired_state::model::{Command, DesiredState, Envelope, Feedback, Inventory, NoPayload, OwnerConsentFeedback};
@@ -37,6 +38,11 @@ fuzz_target!(|data: &[u8]| {
     ditto_stable::<ApplyValue>(data);
     ditto_stable::<InstallRequest>(data);
     ditto_stable::<serde_json::Value>(data);
+    if let Ok(config) = ContainersAgentConfig::from_json(data) {
+        let bytes = serde_json::to_vec(&config).expect("a decoded agent config encodes");
+        let again = ContainersAgentConfig::from_json(&bytes).expect("a re-encoded agent config decodes");
+        assert_eq!(again, config);
+    }
     if let Ok(ds) = serde_json::from_slice::<DesiredState>(data) {
         let _ = ds.validate(1000);
         for d in &ds.domains {
