@@ -4,10 +4,13 @@
 //! binaries against `curl | openssl`, the `hawkbit` crate, Kanto) have their
 //! own binaries in `src/bin/`. This library holds only what they share:
 //! reading criterion's results back so that every figure is reported as a
-//! ratio against a baseline measured in the same run.
+//! ratio against a baseline measured in the same run, and the exactly-once
+//! verdict of the registry-sync throughput runs ([`sync_audit`]).
 //!
 //! Figures and the commands that reproduce them are in `BENCHMARKS.md` at the
 //! workspace root.
+
+pub mod sync_audit;
 
 use std::fs;
 use std::path::{Path, PathBuf};

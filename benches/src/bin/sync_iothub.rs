@@ -19,6 +19,7 @@
 //! the simulator's applied-mutation log (exactly one create per master
 //! device, nothing else).
 
+use benches::sync_audit::{self, ReplicaWrites};
 use clap::Parser;
 use registry_sync::iothub::{ConnectionString, IotHubConfig, IotHubRegistry};
 use registry_sync::journal::{FileJournal, JournalStore, audit};
@@ -26,7 +27,6 @@ use registry_sync::{
     DeviceRecord, DirectMapping, Engine, EngineConfig, MemoryRegistry, Planner, Policy, RateLimit,
     Scope, fetch_snapshot,
 };
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use testkit::iothub::{IotHubServer, MutationKind, OperationClass, Route, Throttling};
@@ -106,22 +106,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let a = audit(&journal.load().await?);
     let mutations = server.mutations();
-    let mut per_device: HashMap<&str, usize> = HashMap::new();
-    let mut other_writes = 0;
-    for m in &mutations {
-        if m.kind == MutationKind::Create {
-            *per_device.entry(m.device_id.as_str()).or_insert(0) += 1;
-        } else {
-            other_writes += 1;
-        }
-    }
     let master_snapshot = master.snapshot();
-    let lost = master_snapshot
-        .devices()
-        .iter()
-        .filter(|d| !per_device.contains_key(d.id.as_str()))
-        .count();
-    let duplicated: usize = per_device.values().map(|c| c - 1).sum();
+    let replica_writes = ReplicaWrites::count(
+        master_snapshot.devices().iter().map(|d| d.id.as_str()),
+        mutations
+            .iter()
+            .map(|m| (m.device_id.as_str(), m.kind == MutationKind::Create)),
+    );
     let hub_snapshot = fetch_snapshot(&*hub, 1000).await?;
     let replan = Planner::new(Policy::new(owner()), Arc::new(DirectMapping))
         .plan(&master_snapshot, &hub_snapshot)?;
@@ -147,38 +138,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         report.created,
         report.failed
     );
-    println!(
-        "journal audit: planned {}, applied {}, already applied {}, failed {}, duplicated {}, unfinished {}, orphaned {}",
-        a.planned,
-        a.applied,
-        a.already_applied,
-        a.failed,
-        a.duplicated.len(),
-        a.unfinished.len(),
-        a.orphaned.len()
-    );
-    println!(
-        "hub mutation log: creates {}, lost {lost}, duplicated {duplicated}, other writes {other_writes}; re-plan is empty: {}",
-        per_device.values().sum::<usize>(),
-        replan.is_empty()
-    );
-    let exact = a.is_exactly_once()
-        && a.planned == n
-        && a.applied == n
-        && a.failed == 0
-        && lost == 0
-        && duplicated == 0
-        && other_writes == 0
-        && replan.is_empty();
-    let rate_ok = achieved >= 0.95 * args.rate;
-    println!(
-        "goal rate >= 95 %: {}; goal zero lost or duplicated: {}",
-        if rate_ok { "met" } else { "NOT met" },
-        if exact { "met" } else { "NOT met" }
-    );
-    if exact {
-        Ok(())
-    } else {
-        Err("operations lost or duplicated".into())
-    }
+    Ok(sync_audit::report(
+        &a,
+        n,
+        "hub mutation log",
+        replica_writes,
+        replan.is_empty(),
+        achieved,
+        args.rate,
+    )?)
 }

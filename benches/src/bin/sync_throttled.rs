@@ -15,13 +15,13 @@
 //! planned operation has exactly one outcome) and in the replica's mutation
 //! log (exactly one create per master device, nothing else).
 
+use benches::sync_audit::{self, ReplicaWrites};
 use clap::{Parser, ValueEnum};
 use registry_sync::journal::{FileJournal, JournalStore, audit};
 use registry_sync::{
     DeviceRecord, DirectMapping, Engine, EngineConfig, MemoryRegistry, MutationKind, Planner,
     Policy, RateLimit, Scope,
 };
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -92,23 +92,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let a = audit(&journal.load().await?);
     // Replica audit: exactly one create per master device, no other write.
     let mutations = replica.mutations();
-    let creates: Vec<_> = mutations
-        .iter()
-        .filter(|m| m.kind == MutationKind::Create)
-        .collect();
-    let distinct: HashSet<&str> = creates.iter().map(|m| m.id.as_str()).collect();
-    let master_ids: HashSet<String> = master
-        .snapshot()
-        .devices()
-        .iter()
-        .map(|d| d.id.to_string())
-        .collect();
-    let lost = master_ids
-        .iter()
-        .filter(|id| !distinct.contains(id.as_str()))
-        .count();
-    let duplicated = creates.len() - distinct.len();
-    let other_writes = mutations.len() - creates.len();
+    let master_snapshot = master.snapshot();
+    let replica_writes = ReplicaWrites::count(
+        master_snapshot.devices().iter().map(|d| d.id.as_str()),
+        mutations
+            .iter()
+            .map(|m| (m.id.as_str(), m.kind == MutationKind::Create)),
+    );
     let replan = Planner::new(Policy::new(owner()), Arc::new(DirectMapping))
         .plan(&master.snapshot(), &replica.snapshot())?;
 
@@ -129,38 +119,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         report.created,
         report.failed
     );
-    println!(
-        "journal audit: planned {}, applied {}, already applied {}, failed {}, duplicated {}, unfinished {}, orphaned {}",
-        a.planned,
-        a.applied,
-        a.already_applied,
-        a.failed,
-        a.duplicated.len(),
-        a.unfinished.len(),
-        a.orphaned.len()
-    );
-    println!(
-        "replica audit: creates {}, lost {lost}, duplicated {duplicated}, other writes {other_writes}; re-plan is empty: {}",
-        creates.len(),
-        replan.is_empty()
-    );
-    let exact = a.is_exactly_once()
-        && a.planned == n
-        && a.applied == n
-        && a.failed == 0
-        && lost == 0
-        && duplicated == 0
-        && other_writes == 0
-        && replan.is_empty();
-    let rate_ok = achieved >= 0.95 * args.rate;
-    println!(
-        "goal rate >= 95 %: {}; goal zero lost or duplicated: {}",
-        if rate_ok { "met" } else { "NOT met" },
-        if exact { "met" } else { "NOT met" }
-    );
-    if exact {
-        Ok(())
-    } else {
-        Err("operations lost or duplicated".into())
-    }
+    Ok(sync_audit::report(
+        &a,
+        n,
+        "replica audit",
+        replica_writes,
+        replan.is_empty(),
+        achieved,
+        args.rate,
+    )?)
 }
