@@ -7,11 +7,10 @@ mod common;
 
 use common::*;
 use registry_sync::journal::{CrashAfter, FileJournal, JournalStore, audit};
-use registry_sync::{EngineConfig, MassDeleteGuard, MutationKind, RetryPolicy};
+use registry_sync::{MassDeleteGuard, MutationKind};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
-use std::time::Duration;
 
 fn tear(path: &std::path::Path, variant: usize) {
     let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
@@ -27,35 +26,6 @@ fn tear(path: &std::path::Path, variant: usize) {
     }
 }
 
-/// Which write path the engine takes.
-#[derive(Clone, Copy, Debug)]
-enum Route {
-    Single,
-    Bulk,
-    Job,
-}
-
-fn config(route: Route) -> EngineConfig {
-    let quick = RetryPolicy::new(
-        3,
-        Duration::from_millis(10),
-        Duration::from_millis(10),
-        Duration::from_secs(1),
-    );
-    let mut cfg = EngineConfig::new();
-    // Keep the whole history: the audit below covers the killed run too.
-    cfg.retry(quick)
-        .job_poll(quick)
-        .concurrency(3)
-        .compact_journal(false);
-    match route {
-        Route::Single => cfg.bulk_threshold(usize::MAX).job_threshold(usize::MAX),
-        Route::Bulk => cfg.bulk_threshold(4).job_threshold(usize::MAX),
-        Route::Job => cfg.bulk_threshold(usize::MAX).job_threshold(4),
-    };
-    cfg
-}
-
 async fn kill_and_resume(bulk: Route) {
     let mut p = policy();
     p.guard(MassDeleteGuard::new(1.0, 0));
@@ -64,7 +34,7 @@ async fn kill_and_resume(bulk: Route) {
         let d = drift(16);
         let dir = tempfile::tempdir().unwrap();
         let j = Arc::new(FileJournal::open(dir.path().join("j")).unwrap());
-        engine(&d, p.clone(), j.clone(), config(bulk))
+        engine(&d, p.clone(), j.clone(), crash_config(bulk))
             .sync_once()
             .await
             .unwrap();
@@ -82,7 +52,7 @@ async fn kill_and_resume(bulk: Route) {
             limit,
             move || replica.set_offline(true),
         ));
-        let first = engine(&d, p.clone(), killed, config(bulk))
+        let first = engine(&d, p.clone(), killed, crash_config(bulk))
             .sync_once()
             .await;
         assert_eq!(
@@ -95,7 +65,7 @@ async fn kill_and_resume(bulk: Route) {
         // Restart: a new process, the plain journal, the replica reachable again.
         d.replica.set_offline(false);
         let journal = Arc::new(FileJournal::open(&path).unwrap());
-        let second = engine(&d, p.clone(), journal.clone(), config(bulk))
+        let second = engine(&d, p.clone(), journal.clone(), crash_config(bulk))
             .sync_once()
             .await;
         second.unwrap_or_else(|e| panic!("limit {limit}: resume failed: {e:?}"));

@@ -15,7 +15,6 @@ use registry_sync::journal::{
 };
 use registry_sync::{
     DeviceId, DeviceRecord, EngineConfig, MassDeleteGuard, MutationKind, Operation, Precondition,
-    RetryPolicy,
 };
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -315,35 +314,6 @@ async fn the_engine_syncs_through_a_postgres_journal() {
     assert!(journal.load().await.unwrap().is_empty());
 }
 
-/// Which write path the engine takes.
-#[derive(Clone, Copy, Debug)]
-enum Route {
-    Single,
-    Bulk,
-    Job,
-}
-
-fn config(route: Route) -> EngineConfig {
-    let quick = RetryPolicy::new(
-        3,
-        Duration::from_millis(10),
-        Duration::from_millis(10),
-        Duration::from_secs(1),
-    );
-    let mut cfg = EngineConfig::new();
-    // Keep the whole history: the audits below cover the interrupted run too.
-    cfg.retry(quick)
-        .job_poll(quick)
-        .concurrency(3)
-        .compact_journal(false);
-    match route {
-        Route::Single => cfg.bulk_threshold(usize::MAX).job_threshold(usize::MAX),
-        Route::Bulk => cfg.bulk_threshold(4).job_threshold(usize::MAX),
-        Route::Job => cfg.bulk_threshold(usize::MAX).job_threshold(4),
-    };
-    cfg
-}
-
 /// The checks after a resumed sync: converged, every planned operation with
 /// exactly one outcome, every drifted device written exactly once.
 fn assert_exactly_once(d: &Drift, records: &[JournalRecord], what: &str) {
@@ -373,7 +343,7 @@ async fn kill_and_resume(pg: &Postgres, route: Route) {
     let total_records = {
         let d = drift(16);
         let j = Arc::new(open(pg, &format!("{route:?}-clean")).await);
-        engine(&d, p.clone(), j.clone(), config(route))
+        engine(&d, p.clone(), j.clone(), crash_config(route))
             .sync_once()
             .await
             .unwrap();
@@ -387,7 +357,7 @@ async fn kill_and_resume(pg: &Postgres, route: Route) {
         let killed = Arc::new(CrashAfter::new(open(pg, &name).await, limit, move || {
             replica.set_offline(true)
         }));
-        let first = engine(&d, p.clone(), killed, config(route))
+        let first = engine(&d, p.clone(), killed, crash_config(route))
             .sync_once()
             .await;
         assert_eq!(
@@ -399,7 +369,7 @@ async fn kill_and_resume(pg: &Postgres, route: Route) {
         // a new one opens the same journal and resumes.
         d.replica.set_offline(false);
         let journal = Arc::new(open(pg, &name).await);
-        engine(&d, p.clone(), journal.clone(), config(route))
+        engine(&d, p.clone(), journal.clone(), crash_config(route))
             .sync_once()
             .await
             .unwrap_or_else(|e| panic!("limit {limit}: resume failed: {e:?}"));
@@ -465,7 +435,7 @@ async fn server_killed_mid_sync_fails_typed_then_resumes_after_restart() {
             appends: AtomicUsize::new(0),
             server: server.clone(),
         });
-        let engine = engine(&d, p.clone(), journal, config(Route::Single));
+        let engine = engine(&d, p.clone(), journal, crash_config(Route::Single));
         let e = engine.sync_once().await.unwrap_err();
         assert!(e.is_journal(), "at {at}: {e:?}");
         assert!(JournalLocked::find(&e).is_none(), "at {at}: {e:?}");
@@ -512,7 +482,7 @@ async fn a_second_replica_is_locked_out_then_takes_over() {
     // The first replica dies in the middle of its run...
     let replica = d.replica.clone();
     let killed = Arc::new(CrashAfter::new(first, 9, move || replica.set_offline(true)));
-    let e = engine(&d, p.clone(), killed, config(Route::Single))
+    let e = engine(&d, p.clone(), killed, crash_config(Route::Single))
         .sync_once()
         .await
         .unwrap_err();
@@ -521,7 +491,7 @@ async fn a_second_replica_is_locked_out_then_takes_over() {
     // ...and the standby, waiting for the lock, takes the journal over.
     let standby = PostgresJournalOptions::new().lock_wait(Duration::from_secs(2));
     let second = Arc::new(open_with(&pg, "shared", standby).await.unwrap());
-    engine(&d, p.clone(), second.clone(), config(Route::Single))
+    engine(&d, p.clone(), second.clone(), crash_config(Route::Single))
         .sync_once()
         .await
         .unwrap();

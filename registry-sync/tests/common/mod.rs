@@ -2,10 +2,11 @@
 #![allow(dead_code, unreachable_pub)]
 
 use registry_sync::{
-    DeviceRecord, DirectMapping, Engine, EngineConfig, MemoryRegistry, Planner, Policy, Scope,
-    journal::JournalStore,
+    DeviceRecord, DirectMapping, Engine, EngineConfig, MemoryRegistry, Planner, Policy,
+    RetryPolicy, Scope, journal::JournalStore,
 };
 use std::sync::Arc;
+use std::time::Duration;
 
 pub const OWNER: (&str, &str) = ("managedBy", "hub1");
 
@@ -81,4 +82,34 @@ pub fn converged(d: &Drift, policy: Policy) -> bool {
         .plan(&d.master.snapshot(), &d.replica.snapshot())
         .map(|p| p.is_empty())
         .unwrap_or(false)
+}
+
+/// Which write path the engine takes.
+#[derive(Clone, Copy, Debug)]
+pub enum Route {
+    Single,
+    Bulk,
+    Job,
+}
+
+/// Quick retries, three in flight, `route` forced by the thresholds, and the
+/// whole journal kept so that audits cover an interrupted run too.
+pub fn crash_config(route: Route) -> EngineConfig {
+    let quick = RetryPolicy::new(
+        3,
+        Duration::from_millis(10),
+        Duration::from_millis(10),
+        Duration::from_secs(1),
+    );
+    let mut cfg = EngineConfig::new();
+    cfg.retry(quick)
+        .job_poll(quick)
+        .concurrency(3)
+        .compact_journal(false);
+    match route {
+        Route::Single => cfg.bulk_threshold(usize::MAX).job_threshold(usize::MAX),
+        Route::Bulk => cfg.bulk_threshold(4).job_threshold(usize::MAX),
+        Route::Job => cfg.bulk_threshold(usize::MAX).job_threshold(4),
+    };
+    cfg
 }
