@@ -7,7 +7,7 @@ use std::net::TcpListener;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use ddi_client::{Backoff, Client, ErrorKind, RetryClass};
+use ddi_client::{Backoff, Client, ClientBuilder, ErrorKind, RetryClass};
 
 /// A loopback server whose every connection is handled by `serve`, kept
 /// open for a while so that only the client's own limits end the request.
@@ -27,26 +27,43 @@ fn read_request(stream: &mut std::net::TcpStream) {
     let _ = stream.read(&mut buf);
 }
 
+/// Polls `url` once with `limits` set on a client that does not retry, and
+/// returns the error after checking it came within 5 s (far below the 10 s
+/// the servers here stall for) and is a transient timeout.
+async fn poll_times_out(url: String, limits: impl FnOnce(&mut ClientBuilder)) -> ddi_client::Error {
+    let mut b = Client::builder(url, "DEFAULT");
+    b.backoff(Backoff::none());
+    limits(&mut b);
+    let c = b
+        .build()
+        .expect("a valid client")
+        .controller("dev-1")
+        .expect("a valid controller id");
+    let started = Instant::now();
+    let Err(err) = c.poll().await else {
+        panic!("the poll did not fail");
+    };
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(err.is_timeout(), "{err:?}");
+    assert_eq!(err.retry_class(), RetryClass::Transient, "{err:?}");
+    err
+}
+
 #[tokio::test]
 async fn a_silent_server_hits_the_request_timeout() {
     let url = server(|mut s| {
         read_request(&mut s);
         thread::sleep(Duration::from_secs(10));
     });
-    let mut b = Client::builder(url, "DEFAULT");
-    b.backoff(Backoff::none())
-        .request_timeout(Duration::from_millis(300));
-    let c = b.build().unwrap().controller("dev-1").unwrap();
-    let started = Instant::now();
-    let err = c.poll().await.unwrap_err();
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "took {:?}",
-        started.elapsed()
-    );
+    let err = poll_times_out(url, |b| {
+        b.request_timeout(Duration::from_millis(300));
+    })
+    .await;
     assert_eq!(err.kind(), ErrorKind::Timeout);
-    assert!(err.is_timeout());
-    assert_eq!(err.retry_class(), RetryClass::Transient);
 }
 
 #[tokio::test]
@@ -58,19 +75,10 @@ async fn a_body_that_stalls_hits_the_read_timeout() {
         let _ = s.flush();
         thread::sleep(Duration::from_secs(10));
     });
-    let mut b = Client::builder(url, "DEFAULT");
-    b.backoff(Backoff::none())
-        .read_timeout(Duration::from_millis(300));
-    let c = b.build().unwrap().controller("dev-1").unwrap();
-    let started = Instant::now();
-    let err = c.poll().await.unwrap_err();
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "took {:?}",
-        started.elapsed()
-    );
-    assert_eq!(err.retry_class(), RetryClass::Transient, "{err:?}");
-    assert!(err.is_timeout(), "{err:?}");
+    poll_times_out(url, |b| {
+        b.read_timeout(Duration::from_millis(300));
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -83,19 +91,10 @@ async fn a_server_that_never_finishes_the_handshake_hits_the_connect_timeout() {
         thread::sleep(Duration::from_secs(10));
     })
     .replace("http://", "https://");
-    let mut b = Client::builder(url, "DEFAULT");
-    b.backoff(Backoff::none())
-        .connect_timeout(Duration::from_millis(300))
-        .request_timeout(Duration::from_secs(60))
-        .read_timeout(Duration::from_secs(60));
-    let c = b.build().unwrap().controller("dev-1").unwrap();
-    let started = Instant::now();
-    let err = c.poll().await.unwrap_err();
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "took {:?}",
-        started.elapsed()
-    );
-    assert!(err.is_timeout(), "{err:?}");
-    assert_eq!(err.retry_class(), RetryClass::Transient, "{err:?}");
+    poll_times_out(url, |b| {
+        b.connect_timeout(Duration::from_millis(300))
+            .request_timeout(Duration::from_secs(60))
+            .read_timeout(Duration::from_secs(60));
+    })
+    .await;
 }
