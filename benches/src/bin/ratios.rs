@@ -29,6 +29,24 @@ const PAIRS: &[(&str, &str, &str, &str)] = &[
     ("dfu_write_4k", "encode_decode_crc32", "copy", "goal >= 0.5"),
     (
         "dfu_write_4k",
+        "encode_decode_whole_crc32",
+        "copy",
+        "goal >= 0.5 (whole-frame decode)",
+    ),
+    (
+        "dfu_write_4k",
+        "floor_copy_crc32_crc32",
+        "copy",
+        "context: the ceiling of any codec with one copy and a CRC-32 on each side",
+    ),
+    (
+        "dfu_write_4k",
+        "encode_decode_whole_crc32",
+        "floor_copy_crc32_crc32",
+        "context: whole-frame codec against that ceiling",
+    ),
+    (
+        "dfu_write_4k",
         "encode_decode_crc32",
         "copy_crc32_twice",
         "context: the same copies and CRCs without framing",
