@@ -17,7 +17,8 @@
 //! * **Registries**: the [`ExternalRegistry`] async trait (list pages, get,
 //!   create, update, delete, disable, bulk, import jobs, declared
 //!   [`Capabilities`]) and the
-//!   [`EventSource`] trait for registries that push changes.
+//!   [`EventSource`] trait for registries that push changes (or, for
+//!   hawkBit, `hawkbit::HawkbitChangeFeed`, which polls for them).
 //!   [`MemoryRegistry`] (feature `memory`) honours etags, soft delete and bulk
 //!   calls and injects faults deterministically.
 //! * **Pure cores** (no I/O, explicit time): the [`Planner`] (two snapshots and
@@ -107,7 +108,7 @@
 //! | `memory` | yes | [`MemoryRegistry`], [`MemoryFeed`], [`Fault`]: an in-memory registry with fault injection |
 //! | `test-util` | no | `journal::CrashAfter`: a journal wrapper that simulates a process kill after N records |
 //! | `postgres` | no | `journal::PostgresJournal`: the journal in a PostgreSQL table (one journal per sync name, one replica at a time per journal), over `tokio-postgres` |
-//! | `hawkbit` | no | `hawkbit::HawkbitRegistry`: a hawkBit tenant over the Management API (basic auth; tags as target metadata, soft delete as a target tag, attributes written through DDI `configData` with `ddi-client` under the gateway token), over `reqwest` |
+//! | `hawkbit` | no | `hawkbit::HawkbitRegistry`: a hawkBit tenant over the Management API (basic auth; tags as target metadata, soft delete as a target tag, attributes written through DDI `configData` with `ddi-client` under the gateway token) and `hawkbit::HawkbitChangeFeed`, its changes polled by `lastModifiedAt` as an `EventSource`; over `reqwest` |
 //! | `twin-mapping` | no | `TwinAttributes`: `twin-model`'s twin → hawkBit attribute and metadata mapping as an [`AttributeMapping`] |
 //! | `iothub` | no | `iothub::IotHubRegistry`: an Azure IoT Hub over its REST data plane (SAS tokens from a connection string; query listing, bulk `POST /devices` writes, import jobs through blob containers), over `reqwest` with `twin-model`'s documents |
 //!

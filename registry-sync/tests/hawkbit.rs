@@ -1,16 +1,16 @@
 //! The hawkBit connector against testkit's DDI simulator with its Management
 //! API: the engine syncing a memory hub into a tenant and back, soft delete,
 //! several hubs in one tenant, faults, DDI use of created targets, secrets,
-//! and the captured hawkBit vectors.
+//! the change feed, and the captured hawkBit vectors.
 #![cfg(feature = "hawkbit")]
 
 use registry_sync::hawkbit::model::{ConfigData, ConfigDataMode, Tag, Target};
-use registry_sync::hawkbit::{HawkbitConfig, HawkbitRegistry, TargetMapping};
+use registry_sync::hawkbit::{HawkbitChangeFeed, HawkbitConfig, HawkbitRegistry, TargetMapping};
 use registry_sync::journal::MemoryJournal;
 use registry_sync::{
-    Credentials, DeviceId, DeviceRecord, DeviceStatus, DirectMapping, Engine, EngineConfig,
-    ErrorKind, ExternalRegistry, MemoryRegistry, Planner, Policy, Precondition, Removal,
-    RetryPolicy, Scope, Secret,
+    ChangeEvent, ChangeKind, Credentials, DeviceId, DeviceRecord, DeviceStatus, DirectMapping,
+    Engine, EngineConfig, ErrorKind, EventSource, ExternalRegistry, MemoryRegistry, Planner,
+    Policy, Precondition, Removal, RetryPolicy, Scope, Secret,
 };
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -1083,4 +1083,215 @@ fn hawkbit_vectors_decode_through_the_connector_models() {
         record.attributes = attrs;
         assert!(mapping.validate(&record).is_ok(), "{}", v.name());
     }
+}
+
+/// The next event of `feed`, or `None` when none comes within `wait`.
+async fn next_within(feed: &HawkbitChangeFeed, wait: Duration) -> Option<ChangeEvent> {
+    match tokio::time::timeout(wait, feed.next()).await {
+        Ok(event) => event.expect("poll"),
+        Err(_) => None,
+    }
+}
+
+/// What `feed` reports within `wait` per event, as `(device, kind)`.
+async fn drain(feed: &HawkbitChangeFeed, wait: Duration) -> Vec<(String, ChangeKind)> {
+    let mut got = Vec::new();
+    while let Some(e) = next_within(feed, wait).await {
+        got.push((e.device.as_str().to_owned(), e.kind));
+    }
+    got
+}
+
+#[tokio::test]
+async fn the_change_feed_reports_each_change_after_its_start_once() {
+    let server = server();
+    let (status, _) = mgmt(
+        &server,
+        reqwest::Method::POST,
+        "/targets",
+        Some(json!([{"controllerId": "old-1"}, {"controllerId": "old-2"}])),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let tenant = hawkbit(&server);
+    let feed = HawkbitChangeFeed::starting_now(&tenant)
+        .await
+        .expect("feed")
+        .with_interval(Duration::from_millis(20));
+    // what existed before the start is not news, however often it is polled
+    let quiet = Duration::from_millis(300);
+    assert_eq!(drain(&feed, quiet).await, []);
+
+    let (status, _) = mgmt(
+        &server,
+        reqwest::Method::POST,
+        "/targets/old-1/metadata",
+        Some(json!([{"key": "site", "value": "bremen"}])),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, _) = mgmt(
+        &server,
+        reqwest::Method::POST,
+        "/targets",
+        Some(json!([{"controllerId": "new-1"}])),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let mut got = drain(&feed, Duration::from_secs(2)).await;
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        got,
+        [
+            ("new-1".to_owned(), ChangeKind::Created),
+            ("old-1".to_owned(), ChangeKind::Updated)
+        ]
+    );
+    // the overlap window polls them again and again; nothing is repeated
+    assert_eq!(drain(&feed, quiet).await, []);
+    let (_, new1) = mgmt(&server, reqwest::Method::GET, "/targets/new-1", None).await;
+    assert!(feed.cursor() >= new1["lastModifiedAt"].as_i64().expect("stamp"));
+
+    // a second change of the same target is news again
+    let (status, _) = mgmt(
+        &server,
+        reqwest::Method::PUT,
+        "/targets/new-1",
+        Some(json!({"description": "moved"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        drain(&feed, Duration::from_secs(1)).await,
+        [("new-1".to_owned(), ChangeKind::Updated)]
+    );
+    drop_server(server).await;
+}
+
+#[tokio::test]
+async fn the_change_feed_pages_through_targets_stamped_in_the_same_millisecond() {
+    let server = server();
+    let tenant = hawkbit(&server);
+    let feed = HawkbitChangeFeed::starting_now(&tenant)
+        .await
+        .expect("feed")
+        .with_interval(Duration::from_millis(20))
+        .with_page_size(2);
+    // one batch create: hawkBit stamps all five in one transaction
+    let ids: Vec<String> = (1..=5).map(|i| format!("batch-{i}")).collect();
+    let body: Vec<Value> = ids.iter().map(|id| json!({"controllerId": id})).collect();
+    let (status, _) = mgmt(
+        &server,
+        reqwest::Method::POST,
+        "/targets",
+        Some(json!(body)),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let mut got = drain(&feed, Duration::from_millis(500)).await;
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    let want: Vec<(String, ChangeKind)> = ids
+        .iter()
+        .map(|id| (id.clone(), ChangeKind::Created))
+        .collect();
+    assert_eq!(got, want);
+
+    // resuming from a saved cursor with no overlap reports what carries that
+    // stamp or a newer one, once each
+    let resumed = HawkbitChangeFeed::from_cursor(&tenant, feed.cursor())
+        .with_overlap(Duration::ZERO)
+        .with_interval(Duration::from_millis(20))
+        .with_page_size(2);
+    let mut again = drain(&resumed, Duration::from_millis(500)).await;
+    again.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(again, want);
+    drop_server(server).await;
+}
+
+#[tokio::test]
+async fn the_change_feed_keeps_a_replica_in_step_without_full_syncs() {
+    let server = server();
+    let (status, _) = mgmt(
+        &server,
+        reqwest::Method::POST,
+        "/targets",
+        Some(json!([{"controllerId": "gw-1", "securityToken": "token-gw-1"}])),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let tenant = hawkbit(&server);
+    let feed = HawkbitChangeFeed::starting_now(&tenant)
+        .await
+        .expect("feed")
+        .with_interval(Duration::from_millis(20));
+    let replica = Arc::new(MemoryRegistry::new("replica"));
+    let mut config = fast_retries();
+    // one full sync at the start, then only events
+    config.full_sync_interval(Duration::from_secs(3600));
+    let engine = Engine::new(
+        tenant,
+        replica.clone(),
+        Planner::new(
+            Policy::new(Scope::tag("source", "hawkbit")),
+            Arc::new(DirectMapping),
+        ),
+        Arc::new(MemoryJournal::new()),
+        config,
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let run = tokio::spawn(async move {
+        engine
+            .run(Some(Arc::new(feed)), async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    let until = |what: &'static str, done: Box<dyn Fn(&MemoryRegistry) -> bool>| {
+        let replica = replica.clone();
+        async move {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+            while !done(&replica) {
+                assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    until(
+        "the first full sync",
+        Box::new(|r| r.snapshot().get("gw-1").is_some()),
+    )
+    .await;
+    let (status, _) = mgmt(
+        &server,
+        reqwest::Method::POST,
+        "/targets/gw-1/metadata",
+        Some(json!([{"key": "site", "value": "kiel"}])),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, _) = mgmt(
+        &server,
+        reqwest::Method::POST,
+        "/targets",
+        Some(json!([{"controllerId": "gw-2", "securityToken": "token-gw-2"}])),
+    )
+    .await;
+    assert_eq!(status, 201);
+    until(
+        "the metadata change",
+        Box::new(|r| {
+            r.snapshot()
+                .get("gw-1")
+                .is_some_and(|d| d.tags.get("site") == Some("kiel"))
+        }),
+    )
+    .await;
+    until(
+        "the new target",
+        Box::new(|r| r.snapshot().get("gw-2").is_some()),
+    )
+    .await;
+    stop.send(()).expect("engine running");
+    run.await.expect("engine task").expect("engine run");
+    drop_server(server).await;
 }

@@ -103,9 +103,34 @@
 //! keeps `n` to this sync's targets. Pages are `offset`/`limit` sorted by
 //! `controllerId` (the page token is the offset): a target created or
 //! deleted by someone else while a listing is under way can shift a page by
-//! one, which the next full sync corrects. hawkBit pushes no change events
-//! to REST clients, so this connector is not an
-//! [`EventSource`](crate::EventSource); changes are found by full syncs.
+//! one, which the next full sync corrects.
+//!
+//! # Change feed
+//!
+//! hawkBit pushes no change events to REST clients. With hawkBit as master,
+//! [`HawkbitChangeFeed`] stands in: an [`EventSource`](crate::EventSource)
+//! that polls `GET /targets?q=lastModifiedAt=ge=…` (within the connector's
+//! filter) every few seconds, so a change reaches the replica without a full
+//! sync, at the cost of one request per poll while nothing changes instead
+//! of `1 + 3n` per full sync. What it cannot see, the periodic full sync
+//! still finds:
+//!
+//! * deletions (a deleted target no longer lists);
+//! * attributes written by devices over DDI: hawkBit keeps them in a
+//!   collection of the target, and whether writing them moves the target's
+//!   `lastModifiedAt` is not verified (testkit's simulator does not move it);
+//! * changes whose timestamps fall behind the overlap window (60 s by
+//!   default; see [`HawkbitChangeFeed::with_overlap`]).
+//!
+//! ```no_run
+//! # use registry_sync::hawkbit::{HawkbitChangeFeed, HawkbitRegistry};
+//! # use registry_sync::{Engine, EventSource};
+//! # use std::sync::Arc;
+//! # async fn run(engine: Engine, tenant: Arc<HawkbitRegistry>) -> registry_sync::Result<()> {
+//! let feed: Arc<dyn EventSource> = Arc::new(HawkbitChangeFeed::starting_now(&tenant).await?);
+//! engine.run(Some(feed), std::future::pending()).await
+//! # }
+//! ```
 //!
 //! # Several hubs into one tenant
 //!
@@ -125,12 +150,14 @@
 //! unreadable JSON → `Decode`. The password and tokens never appear in
 //! `Debug`, errors or logs.
 
+mod changes;
 mod config;
 mod mapping;
 mod mgmt;
 pub mod model;
 mod registry;
 
+pub use changes::HawkbitChangeFeed;
 pub use config::{DEFAULT_DISABLED_TAG, DEFAULT_REASON_KEY, HawkbitConfig};
 pub use mapping::TargetMapping;
 pub use registry::HawkbitRegistry;

@@ -105,6 +105,16 @@ impl HawkbitRegistry {
         &self.mapping
     }
 
+    /// What a [`HawkbitChangeFeed`](super::HawkbitChangeFeed) polls with:
+    /// the Management API client, the listing filter and the source name.
+    pub(super) fn feed_parts(&self) -> (MgmtClient, Option<String>, String) {
+        (
+            self.mgmt.clone(),
+            self.config.filter.clone(),
+            self.name.clone(),
+        )
+    }
+
     async fn target(&self, id: &str) -> Result<Option<Target>> {
         match self
             .mgmt

@@ -1,8 +1,10 @@
 //! The FIQL (RSQL) subset of the simulated Management API's `q` parameter:
 //! `field==value` and `field!=value`, `*` wildcards, `;` (and) binding
-//! tighter than `,` (or), values optionally quoted. Parentheses and the
-//! other operators (`=in=`, `=lt=`, ...) are refused with a 400, as are
-//! unknown fields.
+//! tighter than `,` (or), values optionally quoted, and the ordered
+//! comparisons `=lt=`, `=le=`, `=gt=`, `=ge=` on the two audit timestamps
+//! (`createdAt`, `lastModifiedAt`, milliseconds since the epoch).
+//! Parentheses, `=in=`/`=out=`, ordered comparisons on other fields and
+//! unknown fields are refused with a 400.
 
 use super::errors;
 use crate::ddi::errors::ApiError;
@@ -22,13 +24,28 @@ pub(crate) enum Selector {
     Attribute(String),
     /// A tag's colour.
     Colour,
+    /// Creation time, ms since the epoch.
+    CreatedAt,
+    /// Last modification time, ms since the epoch.
+    LastModifiedAt,
+}
+
+/// The operator of one comparison.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Op {
+    /// `==` (`true`) or `!=` (`false`) against a glob pattern.
+    Glob { equal: bool, pattern: String },
+    /// `=lt=`, `=le=`, `=gt=`, `=ge=` against a number: the orderings that pass.
+    Ordered {
+        value: i64,
+        pass: &'static [std::cmp::Ordering],
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Comparison {
     selector: Selector,
-    equal: bool,
-    pattern: String,
+    op: Op,
 }
 
 /// A parsed query: an OR of ANDs.
@@ -59,9 +76,15 @@ impl Query {
     /// (several tag names, one metadata value, nothing when absent).
     pub(crate) fn matches(&self, values: &dyn Fn(&Selector) -> Vec<String>) -> bool {
         self.any_of.iter().any(|all| {
-            all.iter().all(|c| {
-                let hit = values(&c.selector).iter().any(|v| glob(&c.pattern, v));
-                hit == c.equal
+            all.iter().all(|c| match &c.op {
+                Op::Glob { equal, pattern } => {
+                    let hit = values(&c.selector).iter().any(|v| glob(pattern, v));
+                    hit == *equal
+                }
+                Op::Ordered { value, pass } => values(&c.selector)
+                    .iter()
+                    .filter_map(|v| v.parse::<i64>().ok())
+                    .any(|v| pass.contains(&v.cmp(value))),
             })
         })
     }
@@ -109,10 +132,23 @@ fn split_top(q: &str, sep: char) -> Result<Vec<String>, ApiError> {
 }
 
 fn comparison(term: &str) -> Result<Comparison, ApiError> {
-    let (field, equal, value) = if let Some((f, v)) = term.split_once("==") {
-        (f, true, v)
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    const ORDERED: [(&str, &[std::cmp::Ordering]); 4] = [
+        ("=lt=", &[Less]),
+        ("=le=", &[Less, Equal]),
+        ("=gt=", &[Greater]),
+        ("=ge=", &[Greater, Equal]),
+    ];
+    let ordered = ORDERED
+        .iter()
+        .find_map(|(token, pass)| term.split_once(token).map(|(f, v)| (f, v, *pass)));
+    // `Ok(pass)`: ordered; `Err(equal)`: `==` or `!=`.
+    let (field, value, kind) = if let Some((f, v, pass)) = ordered {
+        (f, v, Ok(pass))
+    } else if let Some((f, v)) = term.split_once("==") {
+        (f, v, Err(true))
     } else if let Some((f, v)) = term.split_once("!=") {
-        (f, false, v)
+        (f, v, Err(false))
     } else {
         return Err(errors::rsql_syntax(term));
     };
@@ -121,12 +157,21 @@ fn comparison(term: &str) -> Result<Comparison, ApiError> {
         return Err(errors::rsql_syntax(term));
     }
     let selector = selector(field).ok_or_else(|| errors::rsql_invalid_field(field))?;
-    let pattern = unquote(value.trim()).ok_or_else(|| errors::rsql_syntax(term))?;
-    Ok(Comparison {
-        selector,
-        equal,
-        pattern,
-    })
+    let value = unquote(value.trim()).ok_or_else(|| errors::rsql_syntax(term))?;
+    let op = match kind {
+        Ok(pass) => {
+            if !matches!(selector, Selector::CreatedAt | Selector::LastModifiedAt) {
+                return Err(errors::rsql_syntax(term));
+            }
+            let value = value.parse().map_err(|_| errors::rsql_syntax(term))?;
+            Op::Ordered { value, pass }
+        }
+        Err(equal) => Op::Glob {
+            equal,
+            pattern: value,
+        },
+    };
+    Ok(Comparison { selector, op })
 }
 
 fn selector(field: &str) -> Option<Selector> {
@@ -147,6 +192,8 @@ fn selector(field: &str) -> Option<Selector> {
         "updatestatus" => Selector::UpdateStatus,
         "tag" | "tags.name" => Selector::Tag,
         "colour" => Selector::Colour,
+        "createdat" => Selector::CreatedAt,
+        "lastmodifiedat" => Selector::LastModifiedAt,
         _ => return None,
     })
 }
@@ -267,9 +314,38 @@ mod tests {
     }
 
     #[test]
+    fn ordered_comparisons_on_timestamps() {
+        let at = |ms: i64| {
+            move |s: &Selector| match s {
+                Selector::LastModifiedAt => vec![ms.to_string()],
+                Selector::CreatedAt => vec!["100".to_owned()],
+                _ => vec![],
+            }
+        };
+        let ge = Query::parse("lastModifiedAt=ge=200", &any).unwrap();
+        assert!(ge.matches(&at(200)) && ge.matches(&at(201)) && !ge.matches(&at(199)));
+        let gt = Query::parse("lastModifiedAt=gt=200", &any).unwrap();
+        assert!(!gt.matches(&at(200)) && gt.matches(&at(201)));
+        let lt = Query::parse("createdAt=lt=101;lastModifiedAt=le=300", &any).unwrap();
+        assert!(lt.matches(&at(300)) && !lt.matches(&at(301)));
+        // numbers, not text: 1000 > 999
+        let big = Query::parse("lastModifiedAt=gt=999", &any).unwrap();
+        assert!(big.matches(&at(1000)));
+        // the equality operators still work on the timestamps
+        assert!(
+            Query::parse("createdAt==100", &any)
+                .unwrap()
+                .matches(&at(0))
+        );
+    }
+
+    #[test]
     fn unsupported_syntax_and_fields_are_400() {
         for q in [
             "(a==b)",
+            "name=gt=a",
+            "lastModifiedAt=ge=soon",
+            "lastModifiedAt=ge=",
             "name=in=(a,b)",
             "name==",
             "nosuch==1",

@@ -4,7 +4,8 @@
 //! through `configData` show in `GET /rest/v1/targets/{id}/attributes`.
 //!
 //! Covered: targets (paged list with `offset`/`limit`/`sort` and a FIQL
-//! subset for `q`, batch create, read, update, delete), attributes, a
+//! subset for `q`, including ordered comparisons on `createdAt` and
+//! `lastModifiedAt`; batch create, read, update, delete), attributes, a
 //! target's tags, target metadata, target tags with single and batch
 //! assignment (`onNotFoundPolicy`). Basic auth per tenant (`user` or
 //! `TENANT\user`), JSON in and out, `ExceptionInfo` error bodies with the

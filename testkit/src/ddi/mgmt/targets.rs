@@ -142,6 +142,8 @@ pub(crate) fn select(
                         .collect(),
                     Selector::Metadata(k) => m.metadata.get(k).cloned().into_iter().collect(),
                     Selector::Attribute(k) => c.attributes.get(k).cloned().into_iter().collect(),
+                    Selector::CreatedAt => vec![m.audit.created_at.to_string()],
+                    Selector::LastModifiedAt => vec![m.audit.last_modified_at.to_string()],
                     Selector::Colour => Vec::new(),
                 })
             })
