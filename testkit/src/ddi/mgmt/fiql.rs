@@ -139,16 +139,22 @@ fn comparison(term: &str) -> Result<Comparison, ApiError> {
         ("=gt=", &[Greater]),
         ("=ge=", &[Greater, Equal]),
     ];
-    let ordered = ORDERED
-        .iter()
-        .find_map(|(token, pass)| term.split_once(token).map(|(f, v)| (f, v, *pass)));
+    // The operator starts at the first `=` or `!`: field names hold neither,
+    // values may (quoted).
+    let at = term
+        .find(['=', '!'])
+        .ok_or_else(|| errors::rsql_syntax(term))?;
+    let (field, rest) = term.split_at(at);
     // `Ok(pass)`: ordered; `Err(equal)`: `==` or `!=`.
-    let (field, value, kind) = if let Some((f, v, pass)) = ordered {
-        (f, v, Ok(pass))
-    } else if let Some((f, v)) = term.split_once("==") {
-        (f, v, Err(true))
-    } else if let Some((f, v)) = term.split_once("!=") {
-        (f, v, Err(false))
+    let (value, kind) = if let Some(v) = rest.strip_prefix("==") {
+        (v, Err(true))
+    } else if let Some(v) = rest.strip_prefix("!=") {
+        (v, Err(false))
+    } else if let Some((v, pass)) = ORDERED
+        .iter()
+        .find_map(|(token, pass)| rest.strip_prefix(token).map(|v| (v, *pass)))
+    {
+        (v, Ok(pass))
     } else {
         return Err(errors::rsql_syntax(term));
     };
