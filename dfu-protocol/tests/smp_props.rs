@@ -112,8 +112,39 @@ proptest! {
     fn arbitrary_frames_never_panic(b in proptest::collection::vec(any::<u8>(), 0..200)) {
         if let Ok((h, m)) = smp::decode(&b) {
             let mut out = vec![0u8; 512];
-            // Whatever decodes can be encoded again.
-            prop_assert!(smp::encode(&h, &m, &mut out).is_ok());
+            // Whatever decodes can be encoded again, and decodes the same.
+            let n = smp::encode(&h, &m, &mut out);
+            prop_assert!(n.is_ok());
+            let again = smp::decode(&out[..n.unwrap_or_default()]);
+            prop_assert_eq!(again.map(|(_, m2)| m2), Ok(m));
         }
     }
+}
+
+/// A state response whose `images` is a text string, not a list (found by
+/// the `interop` fuzz target): it used to decode, then fail to encode.
+#[test]
+fn an_images_value_that_is_not_a_list_of_states_is_malformed() {
+    let mut frame = vec![0x0B, 0x00, 0x00, 0x00, 0x00, 0x01, 0x41, 0x00];
+    // {"images": "kjjj"}
+    let body = [
+        0xA1, 0x66, b'i', b'm', b'a', b'g', b'e', b's', 0x64, b'k', b'j', b'j', b'j',
+    ];
+    frame[3] = body.len() as u8;
+    frame.extend_from_slice(&body);
+    assert_eq!(smp::decode(&frame).unwrap_err(), smp::SmpError::Malformed);
+    // the same list holding one state map decodes, encodes and decodes equal
+    // even though the encoder drops the unknown key
+    let body = [
+        0xA1, 0x66, b'i', b'm', b'a', b'g', b'e', b's', 0x81, 0xA3, 0x64, b's', b'l', b'o', b't',
+        0x00, 0x67, b'v', b'e', b'r', b's', b'i', b'o', b'n', 0x61, b'1', 0x61, b'x', 0xF5,
+    ];
+    let mut frame = frame[..8].to_vec();
+    frame[3] = body.len() as u8;
+    frame.extend_from_slice(&body);
+    let (h, m) = smp::decode(&frame).unwrap();
+    let mut out = vec![0u8; 128];
+    let n = smp::encode(&h, &m, &mut out).unwrap();
+    assert_ne!(&out[8..n], &body[..]);
+    assert_eq!(smp::decode(&out[..n]).unwrap().1, m);
 }

@@ -64,8 +64,13 @@ pub struct ImageState<'a> {
     pub permanent: Option<bool>,
 }
 
-/// The `images` list of a state response, decoded lazily from the body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The `images` list of a state response, checked when the frame is
+/// decoded and read entry by entry with [`Self::for_each`].
+///
+/// Two lists are equal when their entries are: keys this crate does not
+/// know and the order of keys do not count, as they do not survive
+/// re-encoding.
+#[derive(Debug, Clone, Copy)]
 pub struct ImageStates<'a> {
     /// CBOR of the `images` array.
     array: &'a [u8],
@@ -85,6 +90,21 @@ impl<'a> ImageStates<'a> {
         usize::try_from(n).map_err(|_| SmpError::Malformed)
     }
 }
+
+impl PartialEq for ImageStates<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        let (mut a, mut b) = (Decoder::new(self.array), Decoder::new(other.array));
+        let (Ok(Some(n)), Ok(Some(m))) = (a.array(), b.array()) else {
+            return self.array == other.array;
+        };
+        n == m
+            && (0..n).all(
+                |_| matches!((image_state(&mut a), image_state(&mut b)), (Ok(x), Ok(y)) if x == y),
+            )
+    }
+}
+
+impl Eq for ImageStates<'_> {}
 
 /// Every image-group message the adapter understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,8 +182,12 @@ pub fn decode(frame: &[u8]) -> Result<(Header, Message<'_>), SmpError> {
             "hash" => hash = Some(d.bytes().map_err(|_| M)?),
             "confirm" => confirm = Some(d.bool().map_err(|_| M)?),
             "images" => {
+                // checked now, so that whatever decodes also encodes
                 let start = d.position();
-                d.skip().map_err(|_| M)?;
+                let n = d.array().map_err(|_| M)?.ok_or(M)?;
+                for _ in 0..n {
+                    image_state(&mut d)?;
+                }
                 images = body.get(start..d.position());
             }
             "err" => {
