@@ -6,9 +6,8 @@
 mod common;
 
 use common::*;
+use registry_sync::MassDeleteGuard;
 use registry_sync::journal::{CrashAfter, FileJournal, JournalStore, audit};
-use registry_sync::{MassDeleteGuard, MutationKind};
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
 
@@ -77,15 +76,7 @@ async fn kill_and_resume(bulk: Route) {
         assert_eq!(a.failed, 0, "limit {limit}");
         assert_eq!(a.applied + a.already_applied, a.planned, "limit {limit}");
         // The replica saw each drifted device written exactly once.
-        let mut per_device: BTreeMap<String, Vec<MutationKind>> = BTreeMap::new();
-        for m in d.replica.mutations() {
-            per_device.entry(m.id.to_string()).or_default().push(m.kind);
-        }
-        assert_eq!(per_device.len(), expected_ops, "limit {limit}");
-        assert!(
-            per_device.values().all(|k| k.len() == 1),
-            "limit {limit}: {per_device:?}"
-        );
+        assert_each_written_once(&d.replica, expected_ops, &format!("limit {limit}"));
         // Every drifted device was planned once; writes the killed process made
         // without recording them are found in place ("already applied").
         assert_eq!(a.planned, expected_ops, "limit {limit}: {a:?}");

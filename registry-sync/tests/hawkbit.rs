@@ -4,6 +4,8 @@
 //! the change feed, and the captured hawkBit vectors.
 #![cfg(feature = "hawkbit")]
 
+mod common;
+
 use registry_sync::hawkbit::model::{ConfigData, ConfigDataMode, Tag, Target};
 use registry_sync::hawkbit::{HawkbitChangeFeed, HawkbitConfig, HawkbitRegistry, TargetMapping};
 use registry_sync::journal::MemoryJournal;
@@ -87,6 +89,12 @@ async fn mgmt(
     let status = r.status().as_u16();
     let text = r.text().await.expect("mgmt body");
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// A Management API `POST` that must answer 201 Created.
+async fn post_created(server: &DdiServer, path: &str, body: Value) {
+    let (status, answer) = mgmt(server, reqwest::Method::POST, path, Some(body)).await;
+    assert_eq!(status, 201, "POST {path}: {answer}");
 }
 
 async fn metadata_of(server: &DdiServer, id: &str) -> BTreeMap<String, String> {
@@ -271,22 +279,13 @@ async fn soft_delete_tags_the_target_and_keeps_it() {
 #[tokio::test]
 async fn hawkbit_as_master_fills_a_memory_replica() {
     let server = server();
-    let (status, _) = mgmt(
+    post_created(&server, "/targets", json!([{"controllerId": "gw-1", "name": "Gateway 1", "securityToken": "token-gw-1"}, {"controllerId": "gw-2"}])).await;
+    post_created(
         &server,
-        reqwest::Method::POST,
-        "/targets",
-        Some(json!([{"controllerId": "gw-1", "name": "Gateway 1", "securityToken": "token-gw-1"}, {"controllerId": "gw-2"}])),
-    )
-    .await;
-    assert_eq!(status, 201);
-    let (status, _) = mgmt(
-        &server,
-        reqwest::Method::POST,
         "/targets/gw-1/metadata",
-        Some(json!([{"key": "site", "value": "hamburg"}])),
+        json!([{"key": "site", "value": "hamburg"}]),
     )
     .await;
-    assert_eq!(status, 201);
     // the device itself reports attributes over DDI
     let put = reqwest::Client::new()
         .put(format!("{}/configData", server.controller_url("gw-1")))
@@ -440,14 +439,7 @@ async fn bulk_creates_go_in_one_request() {
     let hub = Arc::new(MemoryRegistry::new("hub"));
     hub.seed((0..12).map(|i| keyed(&format!("bulk-{i:02}"), &format!("token-{i}"))));
     // one target exists already (foreign): the batch falls back to single creates
-    let (status, _) = mgmt(
-        &server,
-        reqwest::Method::POST,
-        "/targets",
-        Some(json!([{"controllerId": "bulk-05"}])),
-    )
-    .await;
-    assert_eq!(status, 201);
+    post_created(&server, "/targets", json!([{"controllerId": "bulk-05"}])).await;
     let tenant =
         Arc::new(HawkbitRegistry::new(config(&server).with_max_bulk(5)).expect("registry"));
     let mut cfg = fast_retries();
@@ -556,14 +548,7 @@ async fn listing_pages_through_more_than_one_page() {
     let targets: Vec<Value> = (0..520)
         .map(|i| json!({"controllerId": format!("t{i:04}"), "securityToken": format!("tok-{i}")}))
         .collect();
-    let (status, _) = mgmt(
-        &server,
-        reqwest::Method::POST,
-        "/targets",
-        Some(Value::Array(targets)),
-    )
-    .await;
-    assert_eq!(status, 201);
+    post_created(&server, "/targets", Value::Array(targets)).await;
     // one of them carries metadata, another is filtered in by it
     mgmt(
         &server,
@@ -765,14 +750,12 @@ async fn a_create_cut_short_is_finished_by_the_retry() {
     let server = server();
     let tenant = hawkbit(&server);
     // the POST of an earlier attempt went through, nothing after it did
-    let (status, _) = mgmt(
+    post_created(
         &server,
-        reqwest::Method::POST,
         "/targets",
-        Some(json!([{"controllerId": "half", "securityToken": "tok-half"}])),
+        json!([{"controllerId": "half", "securityToken": "tok-half"}]),
     )
     .await;
-    assert_eq!(status, 201);
     let device = keyed("half", "tok-half")
         .with_tag("managedBy", "hub")
         .with_attribute("fw", "3");
@@ -943,14 +926,7 @@ async fn errors_are_classified() {
 
 #[tokio::test]
 async fn secrets_never_show_in_debug_outcomes_or_logs() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = common::logs::capture();
     let server = server();
     let hub = Arc::new(MemoryRegistry::new("hub"));
     let token = "device-secret-token-7f3a";
@@ -975,7 +951,7 @@ async fn secrets_never_show_in_debug_outcomes_or_logs() {
         .expect("get")
         .expect("exists");
     let errors = format!("{:?}", tenant.create(&record).await.expect_err("exists"));
-    let logged = String::from_utf8_lossy(&logs.0.lock().expect("logs")).into_owned();
+    let logged = logs.text();
     assert!(logged.contains("hawkbit"), "the connector logged something");
     let everything = format!(
         "{outcomes}{tenant:?}{record:?}{errors}{:?}{logged}",
@@ -992,19 +968,6 @@ async fn secrets_never_show_in_debug_outcomes_or_logs() {
 }
 
 /// Everything the tracing subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("log buffer").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[test]
 fn hawkbit_vectors_decode_through_the_connector_models() {
     let Some(dir) = testkit::vectors::dir("twin") else {
@@ -1105,14 +1068,12 @@ async fn drain(feed: &HawkbitChangeFeed, wait: Duration) -> Vec<(String, ChangeK
 #[tokio::test]
 async fn the_change_feed_reports_each_change_after_its_start_once() {
     let server = server();
-    let (status, _) = mgmt(
+    post_created(
         &server,
-        reqwest::Method::POST,
         "/targets",
-        Some(json!([{"controllerId": "old-1"}, {"controllerId": "old-2"}])),
+        json!([{"controllerId": "old-1"}, {"controllerId": "old-2"}]),
     )
     .await;
-    assert_eq!(status, 201);
     let tenant = hawkbit(&server);
     let feed = HawkbitChangeFeed::starting_now(&tenant)
         .await
@@ -1122,22 +1083,13 @@ async fn the_change_feed_reports_each_change_after_its_start_once() {
     let quiet = Duration::from_millis(300);
     assert_eq!(drain(&feed, quiet).await, []);
 
-    let (status, _) = mgmt(
+    post_created(
         &server,
-        reqwest::Method::POST,
         "/targets/old-1/metadata",
-        Some(json!([{"key": "site", "value": "bremen"}])),
+        json!([{"key": "site", "value": "bremen"}]),
     )
     .await;
-    assert_eq!(status, 201);
-    let (status, _) = mgmt(
-        &server,
-        reqwest::Method::POST,
-        "/targets",
-        Some(json!([{"controllerId": "new-1"}])),
-    )
-    .await;
-    assert_eq!(status, 201);
+    post_created(&server, "/targets", json!([{"controllerId": "new-1"}])).await;
     let mut got = drain(&feed, Duration::from_secs(2)).await;
     got.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(
@@ -1180,14 +1132,7 @@ async fn the_change_feed_pages_through_targets_stamped_in_the_same_millisecond()
     // one batch create: hawkBit stamps all five in one transaction
     let ids: Vec<String> = (1..=5).map(|i| format!("batch-{i}")).collect();
     let body: Vec<Value> = ids.iter().map(|id| json!({"controllerId": id})).collect();
-    let (status, _) = mgmt(
-        &server,
-        reqwest::Method::POST,
-        "/targets",
-        Some(json!(body)),
-    )
-    .await;
-    assert_eq!(status, 201);
+    post_created(&server, "/targets", json!(body)).await;
     let mut got = drain(&feed, Duration::from_millis(500)).await;
     got.sort_by(|a, b| a.0.cmp(&b.0));
     let want: Vec<(String, ChangeKind)> = ids
@@ -1208,17 +1153,24 @@ async fn the_change_feed_pages_through_targets_stamped_in_the_same_millisecond()
     drop_server(server).await;
 }
 
+/// Waits up to 10 s for `done` to hold on `replica`.
+async fn until(replica: &MemoryRegistry, what: &str, done: impl Fn(&MemoryRegistry) -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !done(replica) {
+        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test]
 async fn the_change_feed_keeps_a_replica_in_step_without_full_syncs() {
     let server = server();
-    let (status, _) = mgmt(
+    post_created(
         &server,
-        reqwest::Method::POST,
         "/targets",
-        Some(json!([{"controllerId": "gw-1", "securityToken": "token-gw-1"}])),
+        json!([{"controllerId": "gw-1", "securityToken": "token-gw-1"}]),
     )
     .await;
-    assert_eq!(status, 201);
     let tenant = hawkbit(&server);
     let feed = HawkbitChangeFeed::starting_now(&tenant)
         .await
@@ -1246,50 +1198,31 @@ async fn the_change_feed_keeps_a_replica_in_step_without_full_syncs() {
             })
             .await
     });
-    let until = |what: &'static str, done: Box<dyn Fn(&MemoryRegistry) -> bool>| {
-        let replica = replica.clone();
-        async move {
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-            while !done(&replica) {
-                assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        }
-    };
-    until(
-        "the first full sync",
-        Box::new(|r| r.snapshot().get("gw-1").is_some()),
-    )
+    until(&replica, "the first full sync", |r| {
+        r.snapshot().get("gw-1").is_some()
+    })
     .await;
-    let (status, _) = mgmt(
+    post_created(
         &server,
-        reqwest::Method::POST,
         "/targets/gw-1/metadata",
-        Some(json!([{"key": "site", "value": "kiel"}])),
+        json!([{"key": "site", "value": "kiel"}]),
     )
     .await;
-    assert_eq!(status, 201);
-    let (status, _) = mgmt(
+    post_created(
         &server,
-        reqwest::Method::POST,
         "/targets",
-        Some(json!([{"controllerId": "gw-2", "securityToken": "token-gw-2"}])),
+        json!([{"controllerId": "gw-2", "securityToken": "token-gw-2"}]),
     )
     .await;
-    assert_eq!(status, 201);
-    until(
-        "the metadata change",
-        Box::new(|r| {
-            r.snapshot()
-                .get("gw-1")
-                .is_some_and(|d| d.tags.get("site") == Some("kiel"))
-        }),
-    )
+    until(&replica, "the metadata change", |r| {
+        r.snapshot()
+            .get("gw-1")
+            .is_some_and(|d| d.tags.get("site") == Some("kiel"))
+    })
     .await;
-    until(
-        "the new target",
-        Box::new(|r| r.snapshot().get("gw-2").is_some()),
-    )
+    until(&replica, "the new target", |r| {
+        r.snapshot().get("gw-2").is_some()
+    })
     .await;
     stop.send(()).expect("engine running");
     run.await.expect("engine task").expect("engine run");

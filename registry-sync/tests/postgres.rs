@@ -14,9 +14,8 @@ use registry_sync::journal::{
     PostgresJournalOptions, audit, tokio_postgres,
 };
 use registry_sync::{
-    DeviceId, DeviceRecord, EngineConfig, MassDeleteGuard, MutationKind, Operation, Precondition,
+    DeviceId, DeviceRecord, EngineConfig, MassDeleteGuard, Operation, Precondition,
 };
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -326,15 +325,7 @@ fn assert_exactly_once(d: &Drift, records: &[JournalRecord], what: &str) {
     assert_eq!(a.failed, 0, "{what}");
     assert_eq!(a.planned, expected_ops, "{what}: {a:?}");
     assert_eq!(a.applied + a.already_applied, a.planned, "{what}");
-    let mut per_device: BTreeMap<String, Vec<MutationKind>> = BTreeMap::new();
-    for m in d.replica.mutations() {
-        per_device.entry(m.id.to_string()).or_default().push(m.kind);
-    }
-    assert_eq!(per_device.len(), expected_ops, "{what}");
-    assert!(
-        per_device.values().all(|k| k.len() == 1),
-        "{what}: {per_device:?}"
-    );
+    assert_each_written_once(&d.replica, expected_ops, what);
 }
 
 async fn kill_and_resume(pg: &Postgres, route: Route) {

@@ -5,36 +5,15 @@ mod common;
 use common::*;
 use registry_sync::journal::MemoryJournal;
 use registry_sync::{Credentials, DeviceRecord, EngineConfig, Fault, RetryPolicy, Secret};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 const KEY: &str = "c3VwZXItc2VjcmV0LXByaW1hcnkta2V5LTAwMDE=";
 const KEY2: &str = "b3RoZXItc2VjcmV0LXNlY29uZGFyeS1rZXk=";
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("log buffer").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(start_paused = true)]
 async fn keys_never_appear_in_logs_or_outcomes() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = logs::capture();
 
     let d = drift(0);
     let keyed = |id: &str| {
@@ -64,7 +43,7 @@ async fn keys_never_appear_in_logs_or_outcomes() {
         }
         all
     };
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let text = logs.text();
     assert!(text.contains("k1"), "nothing was logged: {text}");
     for secret in [KEY, KEY2] {
         assert!(!text.contains(secret), "secret in logs");

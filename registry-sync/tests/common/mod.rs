@@ -1,10 +1,13 @@
 //! Fixtures shared by the engine tests.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod logs;
+
 use registry_sync::{
-    DeviceRecord, DirectMapping, Engine, EngineConfig, MemoryRegistry, Planner, Policy,
-    RetryPolicy, Scope, journal::JournalStore,
+    DeviceRecord, DirectMapping, Engine, EngineConfig, MemoryRegistry, MutationKind, Planner,
+    Policy, RetryPolicy, Scope, journal::JournalStore,
 };
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -112,4 +115,17 @@ pub fn crash_config(route: Route) -> EngineConfig {
         Route::Job => cfg.bulk_threshold(usize::MAX).job_threshold(4),
     };
     cfg
+}
+
+/// Asserts that `replica` saw `expected` devices written, each exactly once.
+pub fn assert_each_written_once(replica: &MemoryRegistry, expected: usize, what: &str) {
+    let mut per_device: BTreeMap<String, Vec<MutationKind>> = BTreeMap::new();
+    for m in replica.mutations() {
+        per_device.entry(m.id.to_string()).or_default().push(m.kind);
+    }
+    assert_eq!(per_device.len(), expected, "{what}");
+    assert!(
+        per_device.values().all(|k| k.len() == 1),
+        "{what}: {per_device:?}"
+    );
 }
