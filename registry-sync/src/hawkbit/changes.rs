@@ -110,8 +110,8 @@ impl HawkbitChangeFeed {
             .poll(cursor)
             .await?
             .into_iter()
-            .map(|t| Ok((stamp(&t)?, t.controller_id, None)))
-            .collect::<Result<Vec<_>>>()?;
+            .map(|(ts, t)| (ts, t.controller_id, None))
+            .collect();
         let mut state = feed.lock();
         state.cursor = cursor;
         state.commit(primed, feed.overlap_ms, false);
@@ -192,9 +192,10 @@ impl HawkbitChangeFeed {
         q
     }
 
-    /// Every target with `lastModifiedAt ≥ cursor - overlap`, in order
-    /// (what was seen already is dropped when the poll is committed).
-    async fn poll(&self, cursor: i64) -> Result<Vec<Target>> {
+    /// Every target with `lastModifiedAt ≥ cursor - overlap`, in order, with
+    /// that stamp (what was seen already is dropped when the poll is
+    /// committed).
+    async fn poll(&self, cursor: i64) -> Result<Vec<(i64, Target)>> {
         let mut from = cursor.saturating_sub(self.overlap_ms).max(0);
         // targets stamped exactly `from` already read by this poll
         let mut skip = 0;
@@ -228,7 +229,7 @@ impl HawkbitChangeFeed {
                     last = ts;
                     at_last = 1;
                 }
-                found.push(t);
+                found.push((ts, t));
             }
             if !full {
                 return Ok(found);
@@ -238,8 +239,7 @@ impl HawkbitChangeFeed {
         }
     }
 
-    fn event(&self, t: &Target) -> Result<ChangeEvent> {
-        let ts = stamp(t)?;
+    fn event(&self, ts: i64, t: &Target) -> ChangeEvent {
         let kind = if t.created_at == Some(ts) {
             ChangeKind::Created
         } else {
@@ -255,7 +255,7 @@ impl HawkbitChangeFeed {
             sequence: None,
         });
         e.source = Some(self.source.clone());
-        Ok(e)
+        e
     }
 }
 
@@ -296,11 +296,13 @@ impl EventSource for HawkbitChangeFeed {
             let polled = self.poll(cursor).await;
             let mut state = self.lock();
             state.next_poll = Some(Instant::now() + self.interval);
-            let targets = polled?;
-            let found = targets
-                .iter()
-                .map(|t| Ok((stamp(t)?, t.controller_id.clone(), Some(self.event(t)?))))
-                .collect::<Result<Vec<_>>>()?;
+            let found = polled?
+                .into_iter()
+                .map(|(ts, t)| {
+                    let event = self.event(ts, &t);
+                    (ts, t.controller_id, Some(event))
+                })
+                .collect();
             state.commit(found, self.overlap_ms, true);
         }
     }

@@ -38,7 +38,7 @@ use super::http::{JSON, bare, bytes_response, error_response};
 use super::requests::RequestRecord;
 use super::route::{RouteKind, decode};
 use super::server::Shared;
-use super::store::Store;
+use super::store::{Store, Tenant};
 
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
@@ -98,6 +98,14 @@ pub(crate) struct Ctx<'a> {
     pub(crate) user: String,
     pub(crate) origin: &'a str,
     pub(crate) query: Option<&'a str>,
+}
+
+/// The caller's tenant; one the store lacks cannot have authenticated.
+fn tenant_mut<'a>(store: &'a mut Store, ctx: &Ctx<'_>) -> Result<&'a mut Tenant, ApiError> {
+    store
+        .tenants
+        .get_mut(&ctx.tenant)
+        .ok_or_else(|| ApiError::empty(StatusCode::UNAUTHORIZED))
 }
 
 /// The entry point for `/rest/v1/...` requests on the DDI listener.

@@ -11,7 +11,7 @@ use super::fiql::{Query, Selector};
 use super::render;
 use super::state::{Audit, TagDef};
 use super::targets::{page_of, select};
-use super::{Ctx, MgmtPath, body_json, errors, json, method_not_allowed};
+use super::{Ctx, MgmtPath, body_json, errors, json, method_not_allowed, tenant_mut};
 use crate::ddi::errors::ApiError;
 use crate::ddi::http::bare;
 use crate::ddi::route::RouteKind;
@@ -64,13 +64,6 @@ fn tenant<'a>(store: &'a Store, ctx: &Ctx<'_>) -> Result<&'a Tenant, ApiError> {
     store
         .tenants
         .get(&ctx.tenant)
-        .ok_or_else(|| ApiError::empty(StatusCode::UNAUTHORIZED))
-}
-
-fn tenant_mut<'a>(store: &'a mut Store, ctx: &Ctx<'_>) -> Result<&'a mut Tenant, ApiError> {
-    store
-        .tenants
-        .get_mut(&ctx.tenant)
         .ok_or_else(|| ApiError::empty(StatusCode::UNAUTHORIZED))
 }
 

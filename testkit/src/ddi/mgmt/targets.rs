@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::fiql::{Query, Selector};
 use super::render::{self, SortField};
 use super::state::{Audit, TargetMeta};
-use super::{Ctx, MgmtPath, body_json, errors, json, method_not_allowed};
+use super::{Ctx, MgmtPath, body_json, errors, json, method_not_allowed, tenant_mut};
 use crate::ddi::errors::ApiError;
 use crate::ddi::http::bare;
 use crate::ddi::route::RouteKind;
@@ -76,16 +76,6 @@ pub(crate) fn route(
         (RouteKind::MgmtTargetMetadata, m) => metadata(store, ctx, &m, p, body),
         (_, m) => Err(method_not_allowed(&m)),
     }
-}
-
-fn tenant_mut<'a>(
-    store: &'a mut Store,
-    ctx: &Ctx<'_>,
-) -> Result<&'a mut crate::ddi::store::Tenant, ApiError> {
-    store
-        .tenants
-        .get_mut(&ctx.tenant)
-        .ok_or_else(|| ApiError::empty(StatusCode::UNAUTHORIZED))
 }
 
 fn controller<'a>(store: &'a Store, ctx: &Ctx<'_>, id: &str) -> Result<&'a Controller, ApiError> {
