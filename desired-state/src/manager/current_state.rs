@@ -87,16 +87,24 @@ impl CurrentStateTracker {
             }));
             return;
         }
-        self.timestamps.insert(domain.to_owned(), env.timestamp);
+        let first = self
+            .timestamps
+            .insert(domain.to_owned(), env.timestamp)
+            .is_none();
         self.inventories
             .insert(domain.to_owned(), env.payload.unwrap_or_default());
         // Kanto only accepts the matching activity id, so an agent that
         // restarts and reports `initial-…` leaves the domain waiting for the
         // whole read timeout; any report made after the request answers it.
+        // So does a domain's first report, whenever it was made: an agent
+        // that started just before the manager publishes its state before
+        // the manager asks, and may subscribe only after the request went
+        // out, so it never sees it; this report is then all there is.
         let mut completed = Vec::new();
         self.rounds.retain_mut(|round| {
-            let answers =
-                env.activity_id == round.activity_id || env.timestamp >= round.requested_at;
+            let answers = first
+                || env.activity_id == round.activity_id
+                || env.timestamp >= round.requested_at;
             if answers && round.waiting.remove(domain).is_some() && round.waiting.is_empty() {
                 completed.push(round.activity_id.clone());
                 return false;
