@@ -1,6 +1,6 @@
 //! Current-state collection from the agents and the merged inventory.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use super::output::{AgentMessage, CloudMessage, ManagerOutput, ManagerWarning};
 use super::{ManagerConfig, ms};
@@ -13,6 +13,8 @@ struct Round {
     requested_at: i64,
     /// Domains still to answer, with the time to give up on each.
     waiting: BTreeMap<String, i64>,
+    /// Domains sent the request a second time.
+    asked_again: BTreeSet<String>,
 }
 
 #[derive(Debug)]
@@ -66,6 +68,7 @@ impl CurrentStateTracker {
             activity_id: activity_id.to_owned(),
             requested_at: now,
             waiting,
+            asked_again: BTreeSet::new(),
         });
     }
 
@@ -87,25 +90,37 @@ impl CurrentStateTracker {
             }));
             return;
         }
-        let first = self
-            .timestamps
-            .insert(domain.to_owned(), env.timestamp)
-            .is_none();
+        self.timestamps.insert(domain.to_owned(), env.timestamp);
         self.inventories
             .insert(domain.to_owned(), env.payload.unwrap_or_default());
         // Kanto only accepts the matching activity id, so an agent that
         // restarts and reports `initial-…` leaves the domain waiting for the
         // whole read timeout; any report made after the request answers it.
-        // So does a domain's first report, whenever it was made: an agent
-        // that started just before the manager publishes its state before
-        // the manager asks, and may subscribe only after the request went
-        // out, so it never sees it; this report is then all there is.
         let mut completed = Vec::new();
         self.rounds.retain_mut(|round| {
-            let answers = first
-                || env.activity_id == round.activity_id
-                || env.timestamp >= round.requested_at;
-            if answers && round.waiting.remove(domain).is_some() && round.waiting.is_empty() {
+            if !round.waiting.contains_key(domain) {
+                return true;
+            }
+            let answers =
+                env.activity_id == round.activity_id || env.timestamp >= round.requested_at;
+            if !answers {
+                // A report made before the request: the agent may have
+                // subscribed only after the request went out (it started
+                // just before the manager) and never see it. It is connected
+                // now, so ask it once more.
+                if round.asked_again.insert(domain.to_owned()) {
+                    out.push_back(ManagerOutput::ToAgent {
+                        domain: domain.to_owned(),
+                        message: AgentMessage::CurrentStateGet(Envelope::empty(
+                            &round.activity_id,
+                            now,
+                        )),
+                    });
+                }
+                return true;
+            }
+            round.waiting.remove(domain);
+            if round.waiting.is_empty() {
                 completed.push(round.activity_id.clone());
                 return false;
             }
