@@ -180,7 +180,7 @@ impl GoosebitAdmin {
                 .post(format!("{base}/setup"))
                 .form(&[("username", username), ("password", password)])
                 .send()
-                .map_err(|e| format!("POST /setup failed: {e}"))?;
+                .map_err(|e| send_error("POST /setup", &e))?;
             let status = answer.status();
             let body: Value = answer
                 .json()
@@ -217,7 +217,7 @@ impl GoosebitAdmin {
                 .header("Authorization", self.auth())
                 .multipart(form)
                 .send()
-                .map_err(|e| format!("PUT /api/v1/software failed: {e}"))?;
+                .map_err(|e| send_error("PUT /api/v1/software", &e))?;
             json_or_error(answer, "PUT /api/v1/software")
         })?;
         body.get("id")
@@ -238,7 +238,7 @@ impl GoosebitAdmin {
                 .header("Authorization", self.auth())
                 .json(&body)
                 .send()
-                .map_err(|e| format!("PUT /api/v1/devices failed: {e}"))?;
+                .map_err(|e| send_error("PUT /api/v1/devices", &e))?;
             json_or_error(answer, "PUT /api/v1/devices").map(drop)
         })
     }
@@ -249,11 +249,27 @@ impl GoosebitAdmin {
     /// The status and body of a failed request.
     pub fn devices(&self) -> Result<Vec<GoosebitDevice>, String> {
         let body = off_runtime(|http| {
-            let answer = http
-                .get(format!("{}/api/v1/devices", self.base))
-                .header("Authorization", self.auth())
-                .send()
-                .map_err(|e| format!("GET /api/v1/devices failed: {e}"))?;
+            let send = || {
+                http.get(format!("{}/api/v1/devices", self.base))
+                    .header("Authorization", self.auth())
+                    .send()
+            };
+            let answer = match send() {
+                Ok(answer) => answer,
+                // A GET is safe to repeat. One full test run saw this request
+                // fail to send (cause unknown) while goosebit kept serving;
+                // a second failure is reported with both errors.
+                Err(first) => {
+                    std::thread::sleep(Duration::from_millis(250));
+                    send().map_err(|e| {
+                        format!(
+                            "{}; once more: {}",
+                            send_error("GET /api/v1/devices", &first),
+                            send_error("GET /api/v1/devices", &e)
+                        )
+                    })?
+                }
+            };
             json_or_error(answer, "GET /api/v1/devices")
         })?;
         let rows = body
@@ -270,6 +286,18 @@ impl GoosebitAdmin {
     pub fn device(&self, id: &str) -> Result<Option<GoosebitDevice>, String> {
         Ok(self.devices()?.into_iter().find(|d| d.id == id))
     }
+}
+
+/// A request that could not be sent, with every cause reqwest keeps (its
+/// own message names none: "error sending request for url ...").
+fn send_error(what: &str, e: &reqwest::Error) -> String {
+    let mut message = format!("{what} failed: {e}");
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    message
 }
 
 fn json_or_error(answer: reqwest::blocking::Response, what: &str) -> Result<Value, String> {
