@@ -4,6 +4,11 @@ use crate::properties::Properties;
 use serde::{Deserialize, Serialize};
 use std::borrow::Borrow;
 use std::fmt;
+use std::hash::{Hash, Hasher};
+
+/// A secret value (a symmetric key, a security token): `twin-model`'s, whose
+/// `Debug` never shows it.
+pub use twin_model::iothub::secret::Secret;
 
 /// A device identity as the registry spells it (case-sensitive, compared byte-wise).
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -75,34 +80,11 @@ impl fmt::Debug for Etag {
     }
 }
 
-/// A secret value (a symmetric key, a security token). `Debug` never shows it.
-#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(Box<str>);
-
-impl Secret {
-    /// Wraps a secret.
-    pub fn new(secret: impl Into<Box<str>>) -> Self {
-        Self(secret.into())
-    }
-
-    /// The secret itself; callers must keep it out of logs.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
 /// The credentials a device authenticates with: symmetric keys (IoT Hub) or a
 /// security token (hawkBit, as the primary). `Debug` never shows them.
 ///
 /// Both secrets share one allocation, which matters at a million devices.
-#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "CredentialsRepr", into = "CredentialsRepr")]
 pub struct Credentials {
     /// `primary` followed by `secondary`.
@@ -174,6 +156,14 @@ impl Credentials {
     pub fn expose_secondary(&self) -> Option<&str> {
         let s = self.split?;
         self.packed.expose().get(s as usize..)
+    }
+}
+
+// By hand because twin-model's `Secret` does not implement `Hash`.
+impl Hash for Credentials {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.packed.expose().hash(state);
+        self.split.hash(state);
     }
 }
 

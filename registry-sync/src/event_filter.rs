@@ -71,10 +71,7 @@ mod tests {
     use crate::change::ChangeKind;
 
     fn ev(id: &str, kind: ChangeKind, seq: &str) -> ChangeEvent {
-        ChangeEvent::new(id, "dev", kind).with_order(EventOrder {
-            time: None,
-            sequence: Some(seq.into()),
-        })
+        ChangeEvent::new(id, "dev", kind).with_order(EventOrder::new().with_sequence(seq))
     }
 
     #[test]

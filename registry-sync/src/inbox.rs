@@ -50,11 +50,8 @@ impl EventGridInbox {
         let items = match decode_event_grid(body) {
             Ok(items) => items,
             Err(e) => {
-                let detail = e.to_string();
-                self.tx
-                    .send(Err(Error::from(e)))
-                    .await
-                    .map_err(|_| closed())?;
+                let detail = e.context().unwrap_or_default().to_owned();
+                self.tx.send(Err(e)).await.map_err(|_| closed())?;
                 return Err(Error::new(crate::ErrorKind::Decode).with_context(detail));
             }
         };
@@ -66,7 +63,7 @@ impl EventGridInbox {
                     reply = InboxReply::Validation(validation_response(&code));
                     continue;
                 }
-                Err(e) => Err(Error::from(e)),
+                Err(e) => Err(e),
             };
             self.tx.send(queued).await.map_err(|_| closed())?;
         }

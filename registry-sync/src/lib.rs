@@ -156,7 +156,6 @@ mod rate;
 mod registry;
 mod retry;
 mod snapshot;
-#[cfg(any(feature = "iothub", feature = "twin-mapping"))]
 mod twin_json;
 #[cfg(feature = "twin-mapping")]
 mod twin_mapping;

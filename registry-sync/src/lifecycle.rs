@@ -6,30 +6,10 @@
 //! operations decode to [`ChangeKind::Other`], which the engine ignores.
 
 use crate::change::{ChangeEvent, ChangeKind, EventOrder};
-use crate::error::{Error, ErrorKind};
-use crate::eventgrid::{parse_time, twin_record};
+use crate::error::{Error, ErrorKind, Result};
+use crate::eventgrid::{order_at, twin_record};
 use serde_json::Value;
-
-/// Why a lifecycle notification could not be decoded.
-#[non_exhaustive]
-#[derive(Debug, thiserror::Error)]
-pub enum LifecycleError {
-    /// The body is not JSON.
-    #[error("lifecycle body is not json")]
-    NotJson(#[source] serde_json::Error),
-    /// The body is not a JSON object.
-    #[error("lifecycle body is not an object")]
-    NotAnObject,
-    /// Neither the properties nor the body name the device.
-    #[error("lifecycle notification names no device")]
-    NoDevice,
-}
-
-impl From<LifecycleError> for Error {
-    fn from(e: LifecycleError) -> Self {
-        Self::new(ErrorKind::Decode).with_source(e)
-    }
-}
+use twin_model::iothub::twin::Twin;
 
 /// The application properties of a lifecycle message that matter here.
 #[non_exhaustive]
@@ -57,18 +37,24 @@ impl<'a> LifecycleProperties<'a> {
     }
 }
 
-/// Decodes one lifecycle notification.
-pub fn decode_lifecycle(
-    props: &LifecycleProperties<'_>,
-    body: &[u8],
-) -> Result<ChangeEvent, LifecycleError> {
-    let value: Value = serde_json::from_slice(body).map_err(LifecycleError::NotJson)?;
-    let twin = value.as_object().ok_or(LifecycleError::NotAnObject)?;
+/// Decodes one lifecycle notification: the body is the twin (`twin-model`'s
+/// [`Twin`]). A body that is not a twin, or a notification naming no device,
+/// is an [`ErrorKind::Decode`] error.
+pub fn decode_lifecycle(props: &LifecycleProperties<'_>, body: &[u8]) -> Result<ChangeEvent> {
+    let not_a_twin = || Error::new(ErrorKind::Decode).with_context("lifecycle body is not a twin");
+    let value: Value = serde_json::from_slice(body).map_err(|e| not_a_twin().with_source(e))?;
+    // serde would read a twin from an array too (its fields in order).
+    if !value.is_object() {
+        return Err(not_a_twin());
+    }
+    let twin: Twin = serde_json::from_value(value).map_err(|e| not_a_twin().with_source(e))?;
     let device = props
         .device_id
-        .or_else(|| twin.get("deviceId").and_then(Value::as_str))
+        .or(Some(twin.device_id.as_str()))
         .filter(|d| !d.is_empty())
-        .ok_or(LifecycleError::NoDevice)?;
+        .ok_or_else(|| {
+            Error::new(ErrorKind::Decode).with_context("lifecycle notification names no device")
+        })?;
     let kind = match props.op_type {
         "createDeviceIdentity" => ChangeKind::Created,
         "deleteDeviceIdentity" => ChangeKind::Deleted,
@@ -85,14 +71,13 @@ pub fn decode_lifecycle(
         },
         str::to_owned,
     );
-    let mut event = ChangeEvent::new(id, device, kind).with_order(EventOrder {
-        time: props.operation_timestamp.and_then(parse_time),
-        sequence: None,
-    });
+    let order = props
+        .operation_timestamp
+        .map_or_else(EventOrder::new, order_at);
+    let mut event = ChangeEvent::new(id, device, kind).with_order(order);
     event.source = props.hub_name.map(str::to_owned);
-    let is_module = twin.get("moduleId").and_then(Value::as_str).is_some();
-    if !is_module {
-        event.record = Some(twin_record(device, twin));
+    if twin.module_id.is_none() {
+        event.record = Some(twin_record(device, &twin));
     }
     Ok(event)
 }
@@ -102,26 +87,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn properties_win_over_the_body_and_bad_bodies_are_typed() {
+    fn properties_win_over_the_body_and_bad_bodies_are_decode_errors() {
         let mut p = LifecycleProperties::new("deleteDeviceIdentity");
         p.device_id = Some("from-props");
         p.operation_timestamp = Some("2024-05-01T10:00:00.1234567Z");
         let e = decode_lifecycle(&p, br#"{"deviceId":"from-body"}"#).unwrap();
         assert_eq!(e.device.as_str(), "from-props");
         assert_eq!(e.kind, ChangeKind::Deleted);
-        assert!(e.order.time.is_some());
-        assert!(matches!(
-            decode_lifecycle(&p, b"{"),
-            Err(LifecycleError::NotJson(_))
-        ));
-        assert!(matches!(
-            decode_lifecycle(&p, b"[]"),
-            Err(LifecycleError::NotAnObject)
-        ));
+        assert!(e.order.time().is_some());
+        for bad in [&b"{"[..], b"[]"] {
+            let err = decode_lifecycle(&p, bad).unwrap_err();
+            assert_eq!(err.context(), Some("lifecycle body is not a twin"));
+        }
         let bare = LifecycleProperties::new("createDeviceIdentity");
-        assert!(matches!(
-            decode_lifecycle(&bare, b"{}"),
-            Err(LifecycleError::NoDevice)
-        ));
+        let err = decode_lifecycle(&bare, b"{}").unwrap_err();
+        assert_eq!(
+            err.context(),
+            Some("lifecycle notification names no device")
+        );
     }
 }

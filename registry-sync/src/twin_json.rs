@@ -1,14 +1,41 @@
-//! Flat [`Properties`] back into the JSON trees `twin-model` works on: a
+//! [`Properties`] to and from the JSON trees `twin-model` works on, through
+//! its flattening and its text form of values.
+//!
+//! Reading, a tree becomes dotted keys (IoT Hub keys cannot contain `.`),
+//! strings kept as they are, other leaves as JSON text; `null`, empty
+//! objects and `$` keys (`$version`, `$metadata`) are left out. Writing, a
 //! flat value becomes the JSON scalar or array it spells when that reads
 //! back to the same text (`2`, `true`, `[1]`), else a string, so writing a
 //! record and reading it back is exact.
 
 use crate::properties::Properties;
 use serde_json::{Map, Value};
+use twin_model::mapping::flatten::flatten;
+#[cfg(any(feature = "iothub", feature = "twin-mapping"))]
 use twin_model::mapping::flatten::insert_dotted;
-use twin_model::mapping::value_text::{from_text, to_text};
+#[cfg(any(feature = "iothub", feature = "twin-mapping"))]
+use twin_model::mapping::value_text::from_text;
+use twin_model::mapping::value_text::to_text;
+
+/// The flat properties of a twin section (tags, desired or reported).
+///
+/// Leaves nested deeper than twin-model follows are left out: IoT Hub
+/// refuses twins nested more than ten levels, so only hostile input has them.
+pub(crate) fn flat(tree: &Map<String, Value>) -> Properties {
+    flatten(tree)
+        .into_iter()
+        .filter(|e| !e.too_deep && !e.path.iter().any(|s| s.starts_with('$')))
+        .filter(|e| match e.value {
+            Value::Null => false,
+            Value::Object(o) => !o.is_empty(),
+            _ => true,
+        })
+        .map(|e| (e.dotted(), to_text(e.value)))
+        .collect()
+}
 
 /// A flat value as JSON.
+#[cfg(any(feature = "iothub", feature = "twin-mapping"))]
 fn value_of(text: &str) -> Value {
     match from_text(text) {
         v @ (Value::Number(_) | Value::Bool(_) | Value::Array(_)) if to_text(&v) == text => v,
@@ -46,6 +73,32 @@ pub(crate) fn tree_lenient(props: &Properties) -> (Map<String, Value>, Vec<Strin
 mod tests {
     use super::*;
 
+    #[test]
+    fn trees_flatten_without_metadata_nulls_or_empty_objects() {
+        let tree = serde_json::json!({
+            "loc": {"city": "x", "$metadata": {"$lastUpdated": "t"}},
+            "n": 3,
+            "list": [1, "a"],
+            "gone": null,
+            "empty": {},
+            "$version": 4
+        });
+        let Value::Object(tree) = tree else {
+            unreachable!()
+        };
+        let got: Vec<(String, String)> = flat(&tree)
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let want = [("list", "[1,\"a\"]"), ("loc.city", "x"), ("n", "3")];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    #[cfg(any(feature = "iothub", feature = "twin-mapping"))]
     #[test]
     fn values_keep_their_type_when_the_text_is_exact() {
         assert_eq!(value_of("2"), Value::from(2));

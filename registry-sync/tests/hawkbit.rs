@@ -6,7 +6,8 @@
 
 mod common;
 
-use registry_sync::hawkbit::model::{ConfigData, ConfigDataMode, Tag, Target};
+use ddi_client::model::{ConfigData, ConfigMode};
+use registry_sync::hawkbit::model::{Tag, Target};
 use registry_sync::hawkbit::{HawkbitChangeFeed, HawkbitConfig, HawkbitRegistry, TargetMapping};
 use registry_sync::journal::MemoryJournal;
 use registry_sync::{
@@ -1033,13 +1034,13 @@ fn hawkbit_vectors_decode_through_the_connector_models() {
         let c: ConfigData = serde_json::from_slice(&v.bytes()).expect("configData");
         assert!(!c.data.is_empty(), "{}", v.name());
         if v.name().contains("merge") {
-            assert_eq!(c.mode, Some(ConfigDataMode::Merge));
+            assert_eq!(c.mode, Some(ConfigMode::Merge));
         }
         // what the connector sends decodes the same way on ddi-client's side
         let attrs: registry_sync::Properties = c
             .data
             .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .filter_map(|(k, v)| Some((k.as_str(), v.as_deref()?)))
             .collect();
         let record = DeviceRecord::new("d").with_attribute("x", "y");
         let mut record = record;

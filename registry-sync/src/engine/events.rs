@@ -2,7 +2,7 @@
 
 use crate::change::{ChangeEvent, EventSource};
 use crate::device::{DeviceId, DeviceRecord};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::eventgrid::{EventGridMessage, decode_event_grid};
 use crate::outcome::{InputKind, Outcome};
 use std::future::Future;
@@ -95,12 +95,11 @@ impl Engine {
     /// returns the validation codes of handshake events, to be answered with
     /// [`crate::eventgrid::validation_response`].
     pub async fn handle_event_grid(&self, body: &[u8]) -> Result<(RunReport, Vec<String>)> {
-        let decoded = decode_event_grid(body).map_err(|e| {
+        let decoded = decode_event_grid(body).inspect_err(|e| {
             self.emit(Outcome::BadInput {
                 input: InputKind::Event,
                 detail: e.to_string(),
             });
-            Error::from(e)
         })?;
         let mut report = RunReport::default();
         let mut codes = Vec::new();

@@ -23,8 +23,7 @@ use reqwest::Method;
 use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
 use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
-use time::OffsetDateTime;
+use std::time::{Duration, UNIX_EPOCH};
 use tokio::time::Instant;
 
 /// Largest page the Management API serves.
@@ -250,10 +249,7 @@ impl HawkbitChangeFeed {
             DeviceId::new(t.controller_id.as_str()),
             kind,
         )
-        .with_order(EventOrder {
-            time: OffsetDateTime::from_unix_timestamp_nanos(i128::from(ts) * 1_000_000).ok(),
-            sequence: None,
-        });
+        .with_order(order_at_millis(ts));
         e.source = Some(self.source.clone());
         e
     }
@@ -306,6 +302,17 @@ impl EventSource for HawkbitChangeFeed {
             state.commit(found, self.overlap_ms, true);
         }
     }
+}
+
+/// The order of a `lastModifiedAt` stamp (ms since the epoch).
+fn order_at_millis(ts: i64) -> EventOrder {
+    let offset = Duration::from_millis(ts.unsigned_abs());
+    let at = if ts >= 0 {
+        UNIX_EPOCH.checked_add(offset)
+    } else {
+        UNIX_EPOCH.checked_sub(offset)
+    };
+    at.map_or_else(EventOrder::new, |t| EventOrder::new().with_time(t))
 }
 
 fn pairs<'a>(query: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {

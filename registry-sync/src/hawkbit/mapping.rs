@@ -11,7 +11,7 @@
 //! | `reported` | not stored (hawkBit has no such section) |
 
 use super::model::{MetadataEntry, Tag, Target};
-use crate::device::{Credentials, DeviceRecord, DeviceStatus, Secret};
+use crate::device::{Credentials, DeviceRecord, DeviceStatus};
 use crate::error::{Error, ErrorKind, Result};
 use crate::properties::Properties;
 use std::collections::BTreeMap;
@@ -100,7 +100,7 @@ impl TargetMapping {
         if self.read_tokens
             && let Some(t) = &target.security_token
         {
-            d.credentials = Some(Credentials::new(Secret::new(t.expose()), None));
+            d.credentials = Some(Credentials::new(t.clone(), None));
         }
         d.tags = metadata
             .iter()
@@ -256,6 +256,7 @@ impl MetadataChanges {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::device::Secret;
     use proptest::prelude::*;
 
     fn mapping() -> TargetMapping {
@@ -424,7 +425,7 @@ mod tests {
                 security_token: d
                     .credentials
                     .as_ref()
-                    .map(|c| twin_model::iothub::secret::Secret::new(c.expose_primary())),
+                    .map(|c| Secret::new(c.expose_primary())),
                 ..Target::default()
             };
             let metadata: Vec<MetadataEntry> = m

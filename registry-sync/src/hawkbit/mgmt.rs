@@ -3,32 +3,21 @@
 
 use crate::device::Secret;
 use crate::error::{Error, ErrorKind, Result};
+use ddi_client::model::ExceptionInfo;
 use reqwest::{Method, StatusCode};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::time::Duration;
-
-/// hawkBit's error body (`ExceptionInfo`), the parts we act on.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ExceptionInfo {
-    #[serde(default)]
-    error_code: Option<String>,
-}
 
 /// Maps a non-2xx answer to an error: quota codes are refusals (never
 /// retried, even when sent as 429), then by status.
 pub(crate) fn classify(status: u16, body: &[u8], retry_after: Option<Duration>) -> Error {
-    let code = serde_json::from_slice::<ExceptionInfo>(body)
-        .ok()
-        .and_then(|i| i.error_code);
-    let context = code.clone().unwrap_or_else(|| format!("http {status}"));
-    if code
-        .as_deref()
-        .is_some_and(|c| c.starts_with("hawkbit.server.error.quota."))
-    {
-        return Error::new(ErrorKind::Rejected).with_context(context);
+    let info = serde_json::from_slice::<ExceptionInfo>(body).ok();
+    if let Some(info) = info.as_ref().filter(|i| i.is_quota()) {
+        let code = info.error_code.clone().unwrap_or_default();
+        return Error::new(ErrorKind::Rejected).with_context(code);
     }
+    let code = info.and_then(|i| i.error_code);
+    let context = code.unwrap_or_else(|| format!("http {status}"));
     let kind = match status {
         429 => return Error::throttled(retry_after).with_context(context),
         401 | 403 => ErrorKind::Unauthorized,

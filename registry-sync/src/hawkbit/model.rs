@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-pub use twin_model::hawkbit::target::{ConfigData, ConfigDataMode, MetadataEntry, Tag, Target};
+pub use twin_model::hawkbit::target::{MetadataEntry, Tag, Target};
 
 /// A paged Management API list (`{content, total, size}`).
 #[non_exhaustive]

@@ -13,9 +13,9 @@
 
 use crate::device::{Credentials, DeviceId, DeviceRecord, DeviceStatus, Etag, Secret};
 use crate::error::{Error, ErrorKind, Result};
-use crate::eventgrid::flatten;
 use crate::operation::{Operation, Precondition};
 use crate::properties::Properties;
+use crate::twin_json::flat;
 use serde_json::{Map, Value};
 use twin_model::etag::ETag;
 use twin_model::iothub::identity::{AuthenticationMechanism, DeviceIdentity, SymmetricKey};
@@ -43,13 +43,13 @@ pub(crate) fn record_from_twin(twin: &Twin) -> DeviceRecord {
         .filter(|e| !e.is_null_literal())
         .map(|e| Etag::new(e.as_str()));
     if let Some(tags) = &twin.tags {
-        r.tags = flatten(tags);
+        r.tags = flat(tags);
     }
     if let Some(d) = twin.desired() {
-        r.attributes = flatten(d);
+        r.attributes = flat(d);
     }
     if let Some(rep) = twin.reported() {
-        r.reported = flatten(rep);
+        r.reported = flat(rep);
     }
     r
 }
@@ -59,8 +59,8 @@ pub(crate) fn credentials_of(identity: &DeviceIdentity) -> Option<Credentials> {
     let keys = identity.authentication.as_ref()?.symmetric_key.as_ref()?;
     let primary = keys.primary_key.as_ref()?;
     Some(Credentials::new(
-        Secret::new(primary.expose()),
-        keys.secondary_key.as_ref().map(|s| Secret::new(s.expose())),
+        primary.clone(),
+        keys.secondary_key.clone(),
     ))
 }
 
@@ -86,10 +86,8 @@ pub(crate) fn unflatten(props: &Properties, what: &str) -> Result<Map<String, Va
 fn authentication(c: &Credentials) -> AuthenticationMechanism {
     AuthenticationMechanism {
         symmetric_key: Some(SymmetricKey {
-            primary_key: Some(twin_model::iothub::secret::Secret::new(c.expose_primary())),
-            secondary_key: c
-                .expose_secondary()
-                .map(twin_model::iothub::secret::Secret::new),
+            primary_key: Some(Secret::new(c.expose_primary())),
+            secondary_key: c.expose_secondary().map(Secret::new),
         }),
         ..AuthenticationMechanism::sas("", "")
     }
@@ -203,20 +201,17 @@ pub(crate) fn record_from_line(line: &ExportImportDevice) -> DeviceRecord {
         .and_then(|a| a.symmetric_key.as_ref())
         .and_then(|k| {
             let p = k.primary_key.as_ref()?;
-            Some(Credentials::new(
-                Secret::new(p.expose()),
-                k.secondary_key.as_ref().map(|s| Secret::new(s.expose())),
-            ))
+            Some(Credentials::new(p.clone(), k.secondary_key.clone()))
         });
     if let Some(t) = &line.tags {
-        r.tags = flatten(t);
+        r.tags = flat(t);
     }
     if let Some(p) = &line.properties {
         if let Some(d) = &p.desired {
-            r.attributes = flatten(&d.values);
+            r.attributes = flat(&d.values);
         }
         if let Some(rep) = &p.reported {
-            r.reported = flatten(&rep.values);
+            r.reported = flat(&rep.values);
         }
     }
     r
@@ -296,7 +291,7 @@ mod tests {
                 }
             }
             let tree = unflatten(&p, "tag").unwrap();
-            prop_assert_eq!(flatten(&tree), p);
+            prop_assert_eq!(flat(&tree), p);
         }
     }
 }

@@ -93,7 +93,7 @@ pub use config::IotHubConfig;
 pub use connection::{ConnectionString, ConnectionStringError};
 pub use sas::{TokenPolicy, sas_token};
 
-use crate::device::{DeviceId, DeviceRecord};
+use crate::device::{DeviceId, DeviceRecord, Secret};
 use crate::error::{Error, ErrorKind, Result};
 use crate::operation::{Operation, Precondition};
 use crate::registry::{Capabilities, ExternalRegistry, JobId, JobStatus, Page, PageToken};
@@ -240,12 +240,12 @@ impl IotHubRegistry {
         }
     }
 
-    fn containers(&self) -> Result<(&str, &str)> {
+    fn containers(&self) -> Result<(&Secret, &Secret)> {
         self.client
             .config()
             .containers
             .as_ref()
-            .map(|(i, o)| (i.expose(), o.expose()))
+            .map(|(i, o)| (i, o))
             .ok_or_else(|| {
                 Error::new(ErrorKind::Unsupported).with_context("import jobs need job containers")
             })
@@ -510,15 +510,21 @@ impl ExternalRegistry for IotHubRegistry {
         let blob_name = format!("registry-sync-{stamp}-{n}.txt");
         let a = self
             .client
-            .blob(Method::PUT, input, &blob_name, Some(blob), "PUT input blob")
+            .blob(
+                Method::PUT,
+                input.expose(),
+                &blob_name,
+                Some(blob),
+                "PUT input blob",
+            )
             .await?;
         if !a.is_success() {
             return Err(a.error("PUT input blob"));
         }
         let props = JobProperties {
             kind: Some(JobType::Import),
-            input_blob_container_uri: Some(twin_model::iothub::secret::Secret::new(input)),
-            output_blob_container_uri: Some(twin_model::iothub::secret::Secret::new(output)),
+            input_blob_container_uri: Some(input.clone()),
+            output_blob_container_uri: Some(output.clone()),
             input_blob_name: Some(blob_name),
             ..JobProperties::default()
         };
@@ -587,7 +593,7 @@ impl ExternalRegistry for IotHubRegistry {
             .client
             .blob(
                 Method::GET,
-                output,
+                output.expose(),
                 jobs::ERROR_LOG,
                 None,
                 "GET import error log",

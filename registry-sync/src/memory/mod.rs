@@ -246,10 +246,7 @@ impl MemoryRegistry {
             MutationKind::Update | MutationKind::Disable => ChangeKind::Updated,
         };
         let mut ev = ChangeEvent::new(format!("mem-{}", s.event_seq), id.clone(), change);
-        ev.order = EventOrder {
-            time: None,
-            sequence: Some(format!("{:016x}", s.event_seq)),
-        };
+        ev.order = EventOrder::new().with_sequence(format!("{:016x}", s.event_seq));
         s.feeds.retain(|tx| tx.send(ev.clone()).is_ok());
     }
 
