@@ -2,10 +2,9 @@
 //!
 //! `cargo run --release -p registry-sync --example plan_scale -- 1000000`
 
-use registry_sync::{
-    Credentials, DeviceRecord, DirectMapping, MassDeleteGuard, Planner, Policy, Scope, Secret,
-    Snapshot,
-};
+use registry_sync::model::{Credentials, Secret, Snapshot};
+use registry_sync::plan::{DirectMapping, MassDeleteGuard};
+use registry_sync::{DeviceRecord, Planner, Policy, Scope};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -37,8 +36,8 @@ fn main() -> registry_sync::Result<()> {
     }))?;
     eprintln!("built 2 x {n} records in {:?}", built.elapsed());
     let mut policy = Policy::new(Scope::tag("managedBy", "hub1"));
-    policy.guard(MassDeleteGuard::new(0.05, 0));
-    let planner = Planner::new(policy, Arc::new(DirectMapping));
+    policy.guard(MassDeleteGuard::new().max_fraction(0.05).min_count(0));
+    let planner = Planner::new(&policy, Arc::new(DirectMapping))?;
     let started = Instant::now();
     let plan = planner.plan(&master, &replica)?;
     let took = started.elapsed();

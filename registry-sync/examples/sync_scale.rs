@@ -7,11 +7,11 @@
 //! With a rate limit, time is simulated (tokio's paused clock), so the run
 //! shows the achieved rate against the allowed one without waiting for it.
 
+use registry_sync::connectors::memory::MemoryRegistry;
+use registry_sync::engine::{EngineConfig, RateLimit};
 use registry_sync::journal::{FileJournal, JournalStore, audit};
-use registry_sync::{
-    DeviceRecord, DirectMapping, Engine, EngineConfig, MemoryRegistry, Planner, Policy, RateLimit,
-    Scope,
-};
+use registry_sync::plan::DirectMapping;
+use registry_sync::{DeviceRecord, Engine, Planner, Policy, Scope};
 use std::sync::Arc;
 
 #[tokio::main(flavor = "current_thread")]
@@ -45,16 +45,14 @@ async fn main() -> registry_sync::Result<()> {
         config.rate_limit(Some(limit));
         replica.throttle_above(Some(limit));
     }
-    let engine = Engine::new(
-        master,
-        replica.clone(),
-        Planner::new(
-            Policy::new(Scope::tag("managedBy", "hub")),
-            Arc::new(DirectMapping),
-        ),
-        journal.clone(),
-        config,
-    );
+    let planner = Planner::new(
+        &Policy::new(Scope::tag("managedBy", "hub")),
+        Arc::new(DirectMapping),
+    )?;
+    let engine = Engine::builder(master, replica.clone(), planner)
+        .journal(journal.clone())
+        .config(&config)
+        .build()?;
     let wall = std::time::Instant::now();
     let clock = tokio::time::Instant::now();
     let report = engine.sync_once().await?;

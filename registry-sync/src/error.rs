@@ -41,6 +41,9 @@ pub enum ErrorKind {
     Journal,
     /// The planner refused the plan (the mass-delete guard).
     PlanRefused,
+    /// A setting is out of range or malformed (found when an engine, planner
+    /// or connector is built from it).
+    InvalidConfig,
 }
 
 impl ErrorKind {
@@ -58,6 +61,7 @@ impl ErrorKind {
             Self::Decode => "malformed input",
             Self::Journal => "journal failure",
             Self::PlanRefused => "plan refused",
+            Self::InvalidConfig => "invalid configuration",
         }
     }
 }

@@ -8,12 +8,10 @@
 //! back to the same text (`2`, `true`, `[1]`), else a string, so writing a
 //! record and reading it back is exact.
 
-use crate::properties::Properties;
+use crate::model::Properties;
 use serde_json::{Map, Value};
 use twin_model::mapping::flatten::flatten;
-#[cfg(any(feature = "iothub", feature = "twin-mapping"))]
 use twin_model::mapping::flatten::insert_dotted;
-#[cfg(any(feature = "iothub", feature = "twin-mapping"))]
 use twin_model::mapping::value_text::from_text;
 use twin_model::mapping::value_text::to_text;
 
@@ -35,7 +33,6 @@ pub(crate) fn flat(tree: &Map<String, Value>) -> Properties {
 }
 
 /// A flat value as JSON.
-#[cfg(any(feature = "iothub", feature = "twin-mapping"))]
 fn value_of(text: &str) -> Value {
     match from_text(text) {
         v @ (Value::Number(_) | Value::Bool(_) | Value::Array(_)) if to_text(&v) == text => v,
@@ -57,7 +54,6 @@ pub(crate) fn tree(
 }
 
 /// The tree of `props`, leaving out (and listing) keys that cannot be placed.
-#[cfg(feature = "twin-mapping")]
 pub(crate) fn tree_lenient(props: &Properties) -> (Map<String, Value>, Vec<String>) {
     let mut root = Map::new();
     let mut skipped = Vec::new();
@@ -98,7 +94,6 @@ mod tests {
         assert_eq!(got, want);
     }
 
-    #[cfg(any(feature = "iothub", feature = "twin-mapping"))]
     #[test]
     fn values_keep_their_type_when_the_text_is_exact() {
         assert_eq!(value_of("2"), Value::from(2));
@@ -124,7 +119,7 @@ mod tests {
         );
     }
 
-    #[cfg(all(feature = "iothub", feature = "twin-mapping"))]
+    #[cfg(feature = "iothub")]
     #[test]
     fn a_leaf_that_is_also_a_parent_is_reported() {
         let props: Properties = [("a", "1"), ("a.b", "2"), ("c", "3")]

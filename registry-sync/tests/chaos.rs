@@ -5,8 +5,9 @@ mod common;
 
 use common::*;
 use proptest::prelude::*;
+use registry_sync::connectors::memory::Fault;
+use registry_sync::engine::EngineConfig;
 use registry_sync::journal::{MemoryJournal, audit};
-use registry_sync::{EngineConfig, Fault, MassDeleteGuard, RetryPolicy};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -75,9 +76,9 @@ proptest! {
                 d.replica.fail_next_job("chaos");
             }
             let mut cfg = EngineConfig::new();
-            cfg.retry(RetryPolicy::new(
+            cfg.retry(&retry(
                 c.attempts, Duration::from_millis(50), Duration::from_millis(400), Duration::from_secs(30)))
-                .job_poll(RetryPolicy::new(5, Duration::from_millis(100), Duration::from_millis(100), Duration::from_secs(5)))
+                .job_poll(&retry(5, Duration::from_millis(100), Duration::from_millis(100), Duration::from_secs(5)))
                 .concurrency(c.concurrency)
                 .compact_journal(false);
             match c.route {
@@ -86,7 +87,7 @@ proptest! {
                 _ => cfg.bulk_threshold(usize::MAX).job_threshold(5),
             };
             let mut p = policy();
-            p.guard(MassDeleteGuard::new(1.0, 0));
+            p.guard(&guard(1.0, 0));
             let journal = Arc::new(MemoryJournal::new());
             let e = engine(&d, p.clone(), journal.clone(), cfg);
             // Syncs under faults: some may fail as a whole (a listing that

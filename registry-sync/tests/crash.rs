@@ -6,7 +6,6 @@
 mod common;
 
 use common::*;
-use registry_sync::MassDeleteGuard;
 use registry_sync::journal::{CrashAfter, FileJournal, JournalStore, audit};
 use std::io::Write;
 use std::sync::Arc;
@@ -27,7 +26,7 @@ fn tear(path: &std::path::Path, variant: usize) {
 
 async fn kill_and_resume(bulk: Route) {
     let mut p = policy();
-    p.guard(MassDeleteGuard::new(1.0, 0));
+    p.guard(&guard(1.0, 0));
     let total_records = {
         // A clean run to learn how many records a whole sync writes.
         let d = drift(16);

@@ -6,25 +6,27 @@
 mod common;
 
 use common::*;
-use registry_sync::journal::{MemoryJournal, audit};
-use registry_sync::{
-    ChangeKind, Completeness, DeviceId, DeviceRecord, DeviceStatus, EngineConfig, ExternalRegistry,
-    Fault, IgnoreReason, InputKind, MassDeleteGuard, Outcome, RateLimit, Removal, RetryPolicy,
+use registry_sync::connectors::memory::Fault;
+use registry_sync::engine::{
+    EngineConfig, IgnoreReason, InputKind, Outcome, Outcomes, RateLimit, RetryPolicy,
 };
+use registry_sync::journal::{MemoryJournal, audit};
+use registry_sync::model::{ChangeKind, DeviceStatus};
+use registry_sync::plan::{Completeness, Removal};
+use registry_sync::{DeviceId, DeviceRecord, ExternalRegistry};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::broadcast;
 
-fn drain(rx: &mut broadcast::Receiver<Outcome>) -> Vec<Outcome> {
+fn drain(rx: &mut Outcomes) -> Vec<Outcome> {
     let mut out = Vec::new();
-    while let Ok(o) = rx.try_recv() {
+    while let Some(Ok(o)) = rx.try_recv() {
         out.push(o);
     }
     out
 }
 
 fn quick_retry() -> RetryPolicy {
-    RetryPolicy::new(
+    retry(
         6,
         Duration::from_millis(100),
         Duration::from_secs(2),
@@ -65,7 +67,7 @@ async fn full_sync_converges_and_reports() {
 async fn throttling_and_5xx_are_retried() {
     let d = drift(40);
     let mut cfg = EngineConfig::new();
-    cfg.retry(quick_retry());
+    cfg.retry(&quick_retry());
     let e = engine(&d, policy(), Arc::new(MemoryJournal::new()), cfg);
     let mut rx = e.outcomes();
     let plan = e.plan().await.unwrap();
@@ -85,7 +87,7 @@ async fn throttling_and_5xx_are_retried() {
 async fn gives_up_after_retries_and_records_it() {
     let d = drift(8);
     let mut cfg = EngineConfig::new();
-    cfg.retry(RetryPolicy::new(
+    cfg.retry(&retry(
         3,
         Duration::from_secs(1),
         Duration::from_secs(1),
@@ -147,9 +149,9 @@ async fn bulk_path_with_partial_failures_applies_each_once() {
     let d = drift(400);
     d.replica.fail_bulk_items_every(7);
     let mut cfg = EngineConfig::new();
-    cfg.bulk_threshold(50).retry(quick_retry());
+    cfg.bulk_threshold(50).retry(&quick_retry());
     let mut p = policy();
-    p.guard(MassDeleteGuard::new(1.0, 0));
+    p.guard(&guard(1.0, 0));
     let journal = Arc::new(MemoryJournal::new());
     let e = engine(&d, p.clone(), journal.clone(), cfg);
     let mut rx = e.outcomes();
@@ -191,7 +193,7 @@ async fn soft_delete_disables_with_a_reason() {
 async fn mass_delete_guard_stops_the_run() {
     let d = drift(40);
     let mut p = policy();
-    p.guard(MassDeleteGuard::new(0.05, 0));
+    p.guard(&guard(0.05, 0));
     let e = engine(&d, p, Arc::new(MemoryJournal::new()), EngineConfig::new());
     let mut rx = e.outcomes();
     let err = e.sync_once().await.unwrap_err();
@@ -210,9 +212,9 @@ async fn event_path_waits_for_incomplete_twins() {
     let mut p = policy();
     let mut c = Completeness::new();
     c.require_tags(["EUI"]);
-    p.completeness(c);
+    p.completeness(&c);
     let mut cfg = EngineConfig::new();
-    cfg.twin_wait(RetryPolicy::new(
+    cfg.twin_wait(&retry(
         10,
         Duration::from_secs(10),
         Duration::from_secs(60),
@@ -227,7 +229,7 @@ async fn event_path_waits_for_incomplete_twins() {
         tokio::time::sleep(Duration::from_secs(25)).await;
         let mut cur = master.get(&DeviceId::new("late")).await.unwrap().unwrap();
         cur.tags.insert("EUI", "0011");
-        let pre = registry_sync::Precondition::from_etag(cur.etag.as_ref());
+        let pre = registry_sync::plan::Precondition::from_etag(cur.etag.as_ref());
         master.update(&cur, &pre).await.unwrap();
     });
     let ev = registry_sync::EventSource::next(&feed)
@@ -257,9 +259,9 @@ async fn event_path_gives_up_on_twins_that_stay_incomplete() {
     let mut p = policy();
     let mut c = Completeness::new();
     c.require_tags(["EUI"]);
-    p.completeness(c);
+    p.completeness(&c);
     let mut cfg = EngineConfig::new();
-    cfg.twin_wait(RetryPolicy::new(
+    cfg.twin_wait(&retry(
         3,
         Duration::from_secs(10),
         Duration::from_secs(60),
@@ -269,7 +271,7 @@ async fn event_path_gives_up_on_twins_that_stay_incomplete() {
     let mut rx = e.outcomes();
     d.master.seed([DeviceRecord::new("never")]);
     let report = e
-        .handle_event(registry_sync::ChangeEvent::new(
+        .handle_event(registry_sync::model::ChangeEvent::new(
             "ev1",
             "never",
             ChangeKind::Created,
@@ -395,22 +397,22 @@ async fn malformed_events_are_recorded_not_dropped() {
 async fn malformed_pages_are_recorded() {
     #[derive(Debug)]
     struct Looping;
-    #[async_trait::async_trait]
+    #[registry_sync::async_trait]
     impl ExternalRegistry for Looping {
         fn name(&self) -> &str {
             "looping"
         }
-        fn capabilities(&self) -> registry_sync::Capabilities {
-            registry_sync::Capabilities::new()
+        fn capabilities(&self) -> registry_sync::registry::Capabilities {
+            registry_sync::registry::Capabilities::new()
         }
         async fn list(
             &self,
-            _: Option<&registry_sync::PageToken>,
+            _: Option<&registry_sync::registry::PageToken>,
             _: usize,
-        ) -> registry_sync::Result<registry_sync::Page> {
-            Ok(registry_sync::Page::new(
+        ) -> registry_sync::Result<registry_sync::registry::Page> {
+            Ok(registry_sync::registry::Page::new(
                 vec![DeviceRecord::new("a")],
-                Some(registry_sync::PageToken::new("same")),
+                Some(registry_sync::registry::PageToken::new("same")),
             ))
         }
         async fn get(&self, _: &DeviceId) -> registry_sync::Result<Option<DeviceRecord>> {
@@ -422,26 +424,22 @@ async fn malformed_pages_are_recorded() {
         async fn update(
             &self,
             d: &DeviceRecord,
-            _: &registry_sync::Precondition,
+            _: &registry_sync::plan::Precondition,
         ) -> registry_sync::Result<DeviceRecord> {
             Ok(d.clone())
         }
         async fn delete(
             &self,
             _: &DeviceId,
-            _: &registry_sync::Precondition,
+            _: &registry_sync::plan::Precondition,
         ) -> registry_sync::Result<()> {
             Ok(())
         }
     }
-    let replica = Arc::new(registry_sync::MemoryRegistry::new("r"));
-    let e = registry_sync::Engine::new(
-        Arc::new(Looping),
-        replica,
-        planner(policy()),
-        Arc::new(MemoryJournal::new()),
-        EngineConfig::new(),
-    );
+    let replica = Arc::new(registry_sync::connectors::memory::MemoryRegistry::new("r"));
+    let e = registry_sync::Engine::builder(Arc::new(Looping), replica, planner(policy()))
+        .build()
+        .unwrap();
     let mut rx = e.outcomes();
     assert!(e.sync_once().await.unwrap_err().is_decode());
     assert!(drain(&mut rx).iter().any(|o| matches!(
@@ -487,7 +485,7 @@ async fn listing_resumes_from_the_failed_page() {
     d.master
         .seed((0..2500).map(|i| DeviceRecord::new(format!("r{i:05}"))));
     let mut cfg = EngineConfig::new();
-    cfg.retry(quick_retry()).page_size(1000);
+    cfg.retry(&quick_retry()).page_size(1000);
     let e = engine(&d, policy(), Arc::new(MemoryJournal::new()), cfg);
     let list_pages = 3;
     let (master_before, replica_before) = (d.master.calls(), d.replica.calls());
@@ -511,21 +509,23 @@ async fn listing_resumes_from_the_failed_page() {
 
 #[tokio::test]
 async fn two_hubs_share_one_tenant_by_prefix() {
-    let tenant = Arc::new(registry_sync::MemoryRegistry::new("tenant"));
-    let hub1 = Arc::new(registry_sync::MemoryRegistry::new("hub1"));
-    let hub2 = Arc::new(registry_sync::MemoryRegistry::new("hub2"));
+    let tenant = Arc::new(registry_sync::connectors::memory::MemoryRegistry::new(
+        "tenant",
+    ));
+    let hub1 = Arc::new(registry_sync::connectors::memory::MemoryRegistry::new(
+        "hub1",
+    ));
+    let hub2 = Arc::new(registry_sync::connectors::memory::MemoryRegistry::new(
+        "hub2",
+    ));
     hub1.seed([DeviceRecord::new("a"), DeviceRecord::new("b")]);
     hub2.seed([DeviceRecord::new("a"), DeviceRecord::new("c")]);
-    let engine_for = |hub: &Arc<registry_sync::MemoryRegistry>, prefix: &str| {
-        registry_sync::Engine::new(
-            hub.clone(),
-            tenant.clone(),
-            planner(registry_sync::Policy::new(registry_sync::Scope::id_prefix(
-                prefix,
-            ))),
-            Arc::new(MemoryJournal::new()),
-            EngineConfig::new(),
-        )
+    let engine_for = |hub: &Arc<registry_sync::connectors::memory::MemoryRegistry>,
+                      prefix: &str| {
+        let policy = registry_sync::Policy::new(registry_sync::Scope::id_prefix(prefix));
+        registry_sync::Engine::builder(hub.clone(), tenant.clone(), planner(policy))
+            .build()
+            .unwrap()
     };
     let e1 = engine_for(&hub1, "hub1.");
     let e2 = engine_for(&hub2, "hub2.");
@@ -539,7 +539,7 @@ async fn two_hubs_share_one_tenant_by_prefix() {
         .collect();
     assert_eq!(ids, ["hub1.a", "hub1.b", "hub2.a", "hub2.c"]);
     // hub1 loses "a": only hub1.a goes, hub2.a stays.
-    hub1.delete(&DeviceId::new("a"), &registry_sync::Precondition::Any)
+    hub1.delete(&DeviceId::new("a"), &registry_sync::plan::Precondition::Any)
         .await
         .unwrap();
     let r = e1.sync_once().await.unwrap();
@@ -561,10 +561,10 @@ async fn a_twin_wait_does_not_hold_up_other_events() {
     let mut p = policy();
     let mut c = Completeness::new();
     c.require_tags(["EUI"]);
-    p.completeness(c);
+    p.completeness(&c);
     let mut cfg = EngineConfig::new();
     cfg.full_sync_interval(Duration::from_secs(24 * 3600))
-        .twin_wait(RetryPolicy::new(
+        .twin_wait(&retry(
             100,
             Duration::from_secs(30),
             Duration::from_secs(30),
@@ -599,9 +599,9 @@ async fn a_twin_wait_does_not_hold_up_other_events() {
 
 fn job_config() -> EngineConfig {
     let mut cfg = EngineConfig::new();
-    cfg.retry(quick_retry())
+    cfg.retry(&quick_retry())
         .job_threshold(100)
-        .job_poll(RetryPolicy::new(
+        .job_poll(&retry(
             10,
             Duration::from_secs(5),
             Duration::from_secs(5),
@@ -615,7 +615,7 @@ async fn import_job_path_polls_until_complete() {
     let d = drift(400);
     d.replica.set_job_polls(2);
     let mut p = policy();
-    p.guard(MassDeleteGuard::new(1.0, 0));
+    p.guard(&guard(1.0, 0));
     let journal = Arc::new(MemoryJournal::new());
     let e = engine(&d, p.clone(), journal.clone(), job_config());
     let mut rx = e.outcomes();
@@ -647,7 +647,7 @@ async fn failed_job_falls_back_and_converges() {
     let d = drift(400);
     d.replica.fail_next_job("input blob unreadable");
     let mut p = policy();
-    p.guard(MassDeleteGuard::new(1.0, 0));
+    p.guard(&guard(1.0, 0));
     let e = engine(&d, p.clone(), Arc::new(MemoryJournal::new()), job_config());
     let mut rx = e.outcomes();
     let report = e.sync_once().await.unwrap();
@@ -665,7 +665,7 @@ async fn job_item_failures_are_retried_singly() {
     let d = drift(400);
     d.replica.fail_bulk_items_every(11);
     let mut p = policy();
-    p.guard(MassDeleteGuard::new(1.0, 0));
+    p.guard(&guard(1.0, 0));
     let journal = Arc::new(MemoryJournal::new());
     let e = engine(&d, p.clone(), journal.clone(), job_config());
     let mut rx = e.outcomes();
@@ -686,20 +686,20 @@ async fn job_item_failures_are_retried_singly() {
 async fn malformed_job_results_are_recorded_and_recovered() {
     /// Delegates to a memory registry but reports a failure for an item that does not exist.
     #[derive(Debug)]
-    struct LyingJobs(Arc<registry_sync::MemoryRegistry>);
-    #[async_trait::async_trait]
+    struct LyingJobs(Arc<registry_sync::connectors::memory::MemoryRegistry>);
+    #[registry_sync::async_trait]
     impl ExternalRegistry for LyingJobs {
         fn name(&self) -> &str {
             "lying"
         }
-        fn capabilities(&self) -> registry_sync::Capabilities {
+        fn capabilities(&self) -> registry_sync::registry::Capabilities {
             self.0.capabilities()
         }
         async fn list(
             &self,
-            c: Option<&registry_sync::PageToken>,
+            c: Option<&registry_sync::registry::PageToken>,
             l: usize,
-        ) -> registry_sync::Result<registry_sync::Page> {
+        ) -> registry_sync::Result<registry_sync::registry::Page> {
             self.0.list(c, l).await
         }
         async fn get(&self, id: &DeviceId) -> registry_sync::Result<Option<DeviceRecord>> {
@@ -711,37 +711,37 @@ async fn malformed_job_results_are_recorded_and_recovered() {
         async fn update(
             &self,
             d: &DeviceRecord,
-            p: &registry_sync::Precondition,
+            p: &registry_sync::plan::Precondition,
         ) -> registry_sync::Result<DeviceRecord> {
             self.0.update(d, p).await
         }
         async fn delete(
             &self,
             id: &DeviceId,
-            p: &registry_sync::Precondition,
+            p: &registry_sync::plan::Precondition,
         ) -> registry_sync::Result<()> {
             self.0.delete(id, p).await
         }
         async fn apply_bulk(
             &self,
-            ops: &[registry_sync::Operation],
+            ops: &[registry_sync::plan::Operation],
         ) -> registry_sync::Result<Vec<registry_sync::Result<()>>> {
             self.0.apply_bulk(ops).await
         }
         async fn start_import_job(
             &self,
-            ops: &[registry_sync::Operation],
-        ) -> registry_sync::Result<registry_sync::JobId> {
+            ops: &[registry_sync::plan::Operation],
+        ) -> registry_sync::Result<registry_sync::registry::JobId> {
             self.0.start_import_job(ops).await
         }
         async fn job_status(
             &self,
-            job: &registry_sync::JobId,
-        ) -> registry_sync::Result<registry_sync::JobStatus> {
+            job: &registry_sync::registry::JobId,
+        ) -> registry_sync::Result<registry_sync::registry::JobStatus> {
             match self.0.job_status(job).await? {
-                registry_sync::JobStatus::Completed { .. } => {
-                    Ok(registry_sync::JobStatus::Completed {
-                        failures: vec![registry_sync::JobItemFailure::new(
+                registry_sync::registry::JobStatus::Completed { .. } => {
+                    Ok(registry_sync::registry::JobStatus::Completed {
+                        failures: vec![registry_sync::registry::JobItemFailure::new(
                             9999,
                             registry_sync::ErrorKind::Rejected,
                         )],
@@ -753,15 +753,17 @@ async fn malformed_job_results_are_recorded_and_recovered() {
     }
     let d = drift(400);
     let mut p = policy();
-    p.guard(MassDeleteGuard::new(1.0, 0));
+    p.guard(&guard(1.0, 0));
     let journal = Arc::new(MemoryJournal::new());
-    let e = registry_sync::Engine::new(
+    let e = registry_sync::Engine::builder(
         d.master.clone(),
         Arc::new(LyingJobs(d.replica.clone())),
         planner(p.clone()),
-        journal.clone(),
-        job_config(),
-    );
+    )
+    .journal(journal.clone())
+    .config(&job_config())
+    .build()
+    .unwrap();
     let mut rx = e.outcomes();
     let report = e.sync_once().await.unwrap();
     assert!(drain(&mut rx).iter().any(|o| matches!(
@@ -814,7 +816,7 @@ async fn master_reads_respect_the_master_budget() {
         .bulk_threshold(usize::MAX)
         .job_threshold(usize::MAX);
     let mut p = policy();
-    p.guard(MassDeleteGuard::new(1.0, 0));
+    p.guard(&guard(1.0, 0));
     let e = engine(&d, p, Arc::new(MemoryJournal::new()), cfg);
     d.master.throttle_above(Some(limit));
     let started = tokio::time::Instant::now();
@@ -837,7 +839,7 @@ async fn webhook_bodies_flow_through_the_inbox_into_the_run_loop() {
     cfg.full_sync_interval(Duration::from_secs(24 * 3600));
     let e = engine(&d, policy(), Arc::new(MemoryJournal::new()), cfg);
     let mut rx = e.outcomes();
-    let (inbox, source) = registry_sync::event_grid_inbox(16);
+    let (inbox, source) = registry_sync::connectors::event_grid::event_grid_inbox(16);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let runner = {
         let e = e.clone();
@@ -851,7 +853,7 @@ async fn webhook_bodies_flow_through_the_inbox_into_the_run_loop() {
     let body = br#"[{"id":"e1","eventType":"Microsoft.Devices.DeviceCreated","eventTime":"2018-01-02T19:17:44.4383997Z","subject":"devices/LogicAppTestDevice","data":{"deviceId":"LogicAppTestDevice","hubName":"egtesthub1"}}]"#;
     assert_eq!(
         inbox.push(body).await.unwrap(),
-        registry_sync::InboxReply::Accepted
+        registry_sync::connectors::event_grid::InboxReply::Accepted
     );
     assert!(inbox.push(b"[1,2").await.is_err());
     tokio::time::sleep(Duration::from_secs(1)).await;

@@ -1,11 +1,11 @@
 //! The Event Grid decoder against the captured vectors and generated events.
 
 use proptest::prelude::*;
-use registry_sync::ChangeKind;
-use registry_sync::eventgrid::{EventGridMessage, decode_event_grid};
+use registry_sync::connectors::event_grid::{EventGridMessage, decode_event_grid};
+use registry_sync::model::ChangeKind;
 use serde_json::{Value, json};
 
-fn changes(body: &[u8]) -> Vec<registry_sync::ChangeEvent> {
+fn changes(body: &[u8]) -> Vec<registry_sync::model::ChangeEvent> {
     decode_event_grid(body)
         .expect("body decodes")
         .into_iter()
@@ -151,7 +151,7 @@ proptest! {
 
 #[test]
 fn every_lifecycle_route_vector_decodes() {
-    use registry_sync::lifecycle::{LifecycleProperties, decode_lifecycle};
+    use registry_sync::connectors::lifecycle::{LifecycleProperties, decode_lifecycle};
     let Some(dir) = testkit::vectors::dir("twin") else {
         return;
     };

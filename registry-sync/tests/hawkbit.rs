@@ -7,19 +7,23 @@
 mod common;
 
 use ddi_client::model::{ConfigData, ConfigMode};
-use registry_sync::hawkbit::model::{Tag, Target};
-use registry_sync::hawkbit::{HawkbitChangeFeed, HawkbitConfig, HawkbitRegistry, TargetMapping};
-use registry_sync::journal::MemoryJournal;
+use registry_sync::connectors::hawkbit::{
+    HawkbitChangeFeed, HawkbitConfig, HawkbitRegistry, TargetMapping,
+};
+use registry_sync::connectors::memory::MemoryRegistry;
+use registry_sync::engine::{EngineConfig, RetryPolicy};
+use registry_sync::model::{ChangeEvent, ChangeKind, Credentials, DeviceStatus, Secret};
+use registry_sync::plan::{DirectMapping, Precondition, Removal};
 use registry_sync::{
-    ChangeEvent, ChangeKind, Credentials, DeviceId, DeviceRecord, DeviceStatus, DirectMapping,
-    Engine, EngineConfig, ErrorKind, EventSource, ExternalRegistry, MemoryRegistry, Planner,
-    Policy, Precondition, Removal, RetryPolicy, Scope, Secret,
+    DeviceId, DeviceRecord, Engine, ErrorKind, EventSource, ExternalRegistry, Planner, Policy,
+    Scope,
 };
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use testkit::ddi::{DdiServer, Fault, FaultRule, RouteKind, TenantConfig};
+use twin_model::hawkbit::target::{Tag, Target};
 
 const ADMIN: &str = "admin";
 const PASSWORD: &str = "mgmt-password-0815";
@@ -33,25 +37,27 @@ fn server() -> DdiServer {
 }
 
 fn config(server: &DdiServer) -> HawkbitConfig {
-    HawkbitConfig::new(&server.url(), "DEFAULT", ADMIN, Secret::new(PASSWORD))
-        .expect("config")
-        .with_gateway_token(Secret::new(GATEWAY))
-        .with_timeouts(Duration::from_secs(5), Duration::from_secs(2))
+    let mut c = HawkbitConfig::new(server.url(), "DEFAULT", ADMIN, Secret::new(PASSWORD));
+    c.gateway_token(Secret::new(GATEWAY))
+        .request_timeout(Duration::from_secs(5))
+        .connect_timeout(Duration::from_secs(2));
+    c
 }
 
 fn hawkbit(server: &DdiServer) -> Arc<HawkbitRegistry> {
-    Arc::new(HawkbitRegistry::new(config(server)).expect("registry"))
+    Arc::new(HawkbitRegistry::new(&config(server)).expect("registry"))
 }
 
 fn fast_retries() -> EngineConfig {
     let mut c = EngineConfig::new();
-    c.retry(RetryPolicy::new(
-        8,
-        Duration::from_millis(10),
-        Duration::from_millis(100),
-        Duration::from_secs(20),
-    ))
-    .concurrency(4);
+    let mut retry = RetryPolicy::new();
+    retry
+        .max_attempts(8)
+        .initial_delay(Duration::from_millis(10))
+        .max_delay(Duration::from_millis(100))
+        .time_limit(Duration::from_secs(20))
+        .jitter(0.0);
+    c.retry(&retry).concurrency(4);
     c
 }
 
@@ -60,13 +66,11 @@ fn engine(
     replica: Arc<dyn ExternalRegistry>,
     policy: Policy,
 ) -> Engine {
-    Engine::new(
-        master,
-        replica,
-        Planner::new(policy, Arc::new(DirectMapping)),
-        Arc::new(MemoryJournal::new()),
-        fast_retries(),
-    )
+    let planner = Planner::new(&policy, Arc::new(DirectMapping)).expect("planner");
+    Engine::builder(master, replica, planner)
+        .config(&fast_retries())
+        .build()
+        .expect("engine")
 }
 
 fn keyed(id: &str, token: &str) -> DeviceRecord {
@@ -356,7 +360,7 @@ async fn two_hubs_share_one_tenant() {
     let scope = Scope::id_prefix("ap-");
     let filtered = Arc::new(
         HawkbitRegistry::new(
-            config(&server).with_filter(HawkbitConfig::scope_filter(&scope).expect("filter")),
+            config(&server).filter(HawkbitConfig::scope_filter(&scope).expect("filter")),
         )
         .expect("registry"),
     );
@@ -441,20 +445,18 @@ async fn bulk_creates_go_in_one_request() {
     hub.seed((0..12).map(|i| keyed(&format!("bulk-{i:02}"), &format!("token-{i}"))));
     // one target exists already (foreign): the batch falls back to single creates
     post_created(&server, "/targets", json!([{"controllerId": "bulk-05"}])).await;
-    let tenant =
-        Arc::new(HawkbitRegistry::new(config(&server).with_max_bulk(5)).expect("registry"));
+    let tenant = Arc::new(HawkbitRegistry::new(config(&server).max_bulk(5)).expect("registry"));
     let mut cfg = fast_retries();
     cfg.bulk_threshold(2);
-    let e = Engine::new(
-        hub.clone(),
-        tenant.clone(),
-        Planner::new(
-            Policy::new(Scope::tag("managedBy", "hub")),
-            Arc::new(DirectMapping),
-        ),
-        Arc::new(MemoryJournal::new()),
-        cfg,
-    );
+    let planner = Planner::new(
+        &Policy::new(Scope::tag("managedBy", "hub")),
+        Arc::new(DirectMapping),
+    )
+    .expect("planner");
+    let e = Engine::builder(hub.clone(), tenant.clone(), planner)
+        .config(&cfg)
+        .build()
+        .expect("engine");
     let before = server.request_count(RouteKind::MgmtTargets);
     let report = e.sync_once().await.expect("sync");
     assert_eq!(report.created, 11, "bulk-05 is foreign-owned and skipped");
@@ -468,7 +470,7 @@ async fn bulk_creates_go_in_one_request() {
 
     // a batch with an existing id is refused whole: each create then goes
     // alone, and the other operations run beside them
-    use registry_sync::Operation;
+    use registry_sync::plan::Operation;
     let ops = vec![
         Operation::Create {
             device: keyed("fresh-1", "tok-f1").with_tag("k", "v"),
@@ -560,7 +562,7 @@ async fn listing_pages_through_more_than_one_page() {
     .await;
     let tenant = hawkbit(&server);
     let listed_before = server.request_count(RouteKind::MgmtTargets);
-    let snap = registry_sync::fetch_snapshot(&*tenant, 1000)
+    let snap = registry_sync::registry::fetch_snapshot(&*tenant, 1000)
         .await
         .expect("snapshot");
     assert_eq!(snap.len(), 520);
@@ -579,10 +581,11 @@ async fn listing_pages_through_more_than_one_page() {
             .map(Credentials::expose_primary),
         Some("tok-3")
     );
-    let scoped = HawkbitRegistry::new(config(&server).with_filter(
-        HawkbitConfig::scope_filter(&Scope::tag("managedBy", "hub-x")).expect("filter"),
-    ))
-    .expect("registry");
+    let scoped =
+        HawkbitRegistry::new(config(&server).filter(
+            HawkbitConfig::scope_filter(&Scope::tag("managedBy", "hub-x")).expect("filter"),
+        ))
+        .expect("registry");
     let page = scoped.list(None, 10).await.expect("list");
     assert_eq!(page.devices.len(), 1);
     assert!(page.next.is_none());
@@ -592,7 +595,7 @@ async fn listing_pages_through_more_than_one_page() {
     assert_eq!(token.as_str(), "7");
     let second = tenant.list(Some(&token), 7).await.expect("second page");
     assert_eq!(second.devices.first().map(|d| d.id.as_str()), Some("t0007"));
-    let bad = registry_sync::PageToken::new("not-a-number");
+    let bad = registry_sync::registry::PageToken::new("not-a-number");
     assert_eq!(
         tenant
             .list(Some(&bad), 7)
@@ -619,9 +622,10 @@ async fn twin_model_mapping_feeds_attributes_within_the_limits() {
         mapped
             .attributes
             .into_iter()
-            .collect::<registry_sync::Properties>()
+            .collect::<registry_sync::model::Properties>()
     };
-    let mapping = registry_sync::FnMapping::new(|d: &DeviceRecord| d.tags.clone(), to_attributes);
+    let mapping =
+        registry_sync::plan::FnMapping::new(|d: &DeviceRecord| d.tags.clone(), to_attributes);
     let server = server();
     let hub = Arc::new(MemoryRegistry::new("iothub"));
     let mut twin = keyed("twin-1", "tok-twin-1").with_reported("fw.version", "4.2.0");
@@ -631,16 +635,15 @@ async fn twin_model_mapping_feeds_attributes_within_the_limits() {
     twin = twin.with_reported("notes", &"x".repeat(200));
     hub.seed([twin]);
     let tenant = hawkbit(&server);
-    let e = Engine::new(
-        hub,
-        tenant.clone(),
-        Planner::new(
-            Policy::new(Scope::tag("managedBy", "iothub")),
-            Arc::new(mapping),
-        ),
-        Arc::new(MemoryJournal::new()),
-        fast_retries(),
-    );
+    let planner = Planner::new(
+        &Policy::new(Scope::tag("managedBy", "iothub")),
+        Arc::new(mapping),
+    )
+    .expect("planner");
+    let e = Engine::builder(hub, tenant.clone(), planner)
+        .config(&fast_retries())
+        .build()
+        .expect("engine");
     let report = e.sync_once().await.expect("sync");
     assert_eq!((report.created, report.failed), (1, 0));
     let d = tenant
@@ -669,8 +672,8 @@ async fn name_and_description_follow_their_tags() {
     let tenant = Arc::new(
         HawkbitRegistry::new(
             config(&server)
-                .with_name_tag("displayName")
-                .with_description_tag("notes"),
+                .name_tag("displayName")
+                .description_tag("notes"),
         )
         .expect("registry"),
     );
@@ -786,9 +789,12 @@ async fn a_create_cut_short_is_finished_by_the_retry() {
 async fn errors_are_classified() {
     let server = server();
     let tenant = hawkbit(&server);
-    let wrong = HawkbitRegistry::new(
-        HawkbitConfig::new(&server.url(), "DEFAULT", ADMIN, Secret::new("nope")).expect("config"),
-    )
+    let wrong = HawkbitRegistry::new(&HawkbitConfig::new(
+        server.url(),
+        "DEFAULT",
+        ADMIN,
+        Secret::new("nope"),
+    ))
     .expect("registry");
     assert_eq!(
         wrong.list(None, 10).await.expect_err("401").kind(),
@@ -873,7 +879,9 @@ async fn errors_are_classified() {
         ErrorKind::Decode
     );
     let slow = HawkbitRegistry::new(
-        config(&server).with_timeouts(Duration::from_millis(100), Duration::from_secs(1)),
+        config(&server)
+            .request_timeout(Duration::from_millis(100))
+            .connect_timeout(Duration::from_secs(1)),
     )
     .expect("registry");
     server.inject(FaultRule::once(
@@ -905,9 +913,12 @@ async fn errors_are_classified() {
         (403, Some("hawkbit.server.error.quota.tooManyEntries"))
     );
     // attributes without a gateway token cannot be written
-    let no_gateway = HawkbitRegistry::new(
-        HawkbitConfig::new(&server.url(), "DEFAULT", ADMIN, Secret::new(PASSWORD)).expect("config"),
-    )
+    let no_gateway = HawkbitRegistry::new(&HawkbitConfig::new(
+        server.url(),
+        "DEFAULT",
+        ADMIN,
+        Secret::new(PASSWORD),
+    ))
     .expect("registry");
     let with_attr = keyed("e-2", "tok").with_attribute("fw", "1");
     assert_eq!(
@@ -942,7 +953,7 @@ async fn secrets_never_show_in_debug_outcomes_or_logs() {
     server.inject(FaultRule::once(RouteKind::MgmtTargets, Fault::RateLimited));
     e.sync_once().await.expect("sync");
     let mut outcomes = String::new();
-    while let Ok(o) = rx.try_recv() {
+    while let Some(Ok(o)) = rx.try_recv() {
         outcomes.push_str(&format!("{o:?}\n"));
     }
     assert!(outcomes.contains("s-1"), "{outcomes}");
@@ -975,8 +986,7 @@ fn hawkbit_vectors_decode_through_the_connector_models() {
         return;
     };
     let mut mapping = TargetMapping::new();
-    mapping.name_tag = Some("name".into());
-    mapping.description_tag = Some("description".into());
+    mapping.name_tag("name").description_tag("description");
     for v in dir.with_prefix("hawkbit-mgmt-target") {
         let target: Target = serde_json::from_slice(&v.bytes()).expect("target");
         let record = mapping.record(&target, &[], &[], &BTreeMap::new());
@@ -1037,7 +1047,7 @@ fn hawkbit_vectors_decode_through_the_connector_models() {
             assert_eq!(c.mode, Some(ConfigMode::Merge));
         }
         // what the connector sends decodes the same way on ddi-client's side
-        let attrs: registry_sync::Properties = c
+        let attrs: registry_sync::model::Properties = c
             .data
             .iter()
             .filter_map(|(k, v)| Some((k.as_str(), v.as_deref()?)))
@@ -1076,10 +1086,11 @@ async fn the_change_feed_reports_each_change_after_its_start_once() {
     )
     .await;
     let tenant = hawkbit(&server);
-    let feed = HawkbitChangeFeed::starting_now(&tenant)
+    let feed = HawkbitChangeFeed::builder(&tenant)
+        .interval(Duration::from_millis(20))
+        .start()
         .await
-        .expect("feed")
-        .with_interval(Duration::from_millis(20));
+        .expect("feed");
     // what existed before the start is not news, however often it is polled
     let quiet = Duration::from_millis(300);
     assert_eq!(drain(&feed, quiet).await, []);
@@ -1125,11 +1136,12 @@ async fn the_change_feed_reports_each_change_after_its_start_once() {
 async fn the_change_feed_pages_through_targets_stamped_in_the_same_millisecond() {
     let server = server();
     let tenant = hawkbit(&server);
-    let feed = HawkbitChangeFeed::starting_now(&tenant)
+    let feed = HawkbitChangeFeed::builder(&tenant)
+        .interval(Duration::from_millis(20))
+        .page_size(2)
+        .start()
         .await
-        .expect("feed")
-        .with_interval(Duration::from_millis(20))
-        .with_page_size(2);
+        .expect("feed");
     // one batch create: hawkBit stamps all five in one transaction
     let ids: Vec<String> = (1..=5).map(|i| format!("batch-{i}")).collect();
     let body: Vec<Value> = ids.iter().map(|id| json!({"controllerId": id})).collect();
@@ -1144,10 +1156,14 @@ async fn the_change_feed_pages_through_targets_stamped_in_the_same_millisecond()
 
     // resuming from a saved cursor with no overlap reports what carries that
     // stamp or a newer one, once each
-    let resumed = HawkbitChangeFeed::from_cursor(&tenant, feed.cursor())
-        .with_overlap(Duration::ZERO)
-        .with_interval(Duration::from_millis(20))
-        .with_page_size(2);
+    let resumed = HawkbitChangeFeed::builder(&tenant)
+        .cursor(feed.cursor())
+        .overlap(Duration::ZERO)
+        .interval(Duration::from_millis(20))
+        .page_size(2)
+        .start()
+        .await
+        .expect("resumed feed");
     let mut again = drain(&resumed, Duration::from_millis(500)).await;
     again.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(again, want);
@@ -1173,24 +1189,24 @@ async fn the_change_feed_keeps_a_replica_in_step_without_full_syncs() {
     )
     .await;
     let tenant = hawkbit(&server);
-    let feed = HawkbitChangeFeed::starting_now(&tenant)
+    let feed = HawkbitChangeFeed::builder(&tenant)
+        .interval(Duration::from_millis(20))
+        .start()
         .await
-        .expect("feed")
-        .with_interval(Duration::from_millis(20));
+        .expect("feed");
     let replica = Arc::new(MemoryRegistry::new("replica"));
     let mut config = fast_retries();
     // one full sync at the start, then only events
     config.full_sync_interval(Duration::from_secs(3600));
-    let engine = Engine::new(
-        tenant,
-        replica.clone(),
-        Planner::new(
-            Policy::new(Scope::tag("source", "hawkbit")),
-            Arc::new(DirectMapping),
-        ),
-        Arc::new(MemoryJournal::new()),
-        config,
-    );
+    let planner = Planner::new(
+        &Policy::new(Scope::tag("source", "hawkbit")),
+        Arc::new(DirectMapping),
+    )
+    .expect("planner");
+    let engine = Engine::builder(tenant, replica.clone(), planner)
+        .config(&config)
+        .build()
+        .expect("engine");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let run = tokio::spawn(async move {
         engine

@@ -3,15 +3,17 @@
 //! secrets, and the captured import/export vectors.
 #![allow(clippy::unwrap_used)]
 
-use registry_sync::iothub::{
+use registry_sync::connectors::iothub::{
     ConnectionString, IotHubConfig, IotHubRegistry, TokenPolicy, import_line_for,
     record_from_import_line,
 };
-use registry_sync::journal::MemoryJournal;
+use registry_sync::connectors::memory::MemoryRegistry;
+use registry_sync::engine::{EngineConfig, Outcome, RetryPolicy};
+use registry_sync::model::{Credentials, DeviceStatus, Secret};
+use registry_sync::plan::{DirectMapping, Operation, Precondition};
+use registry_sync::registry::fetch_snapshot;
 use registry_sync::{
-    Credentials, DeviceId, DeviceRecord, DeviceStatus, DirectMapping, Engine, EngineConfig,
-    ErrorKind, ExternalRegistry, MemoryRegistry, Operation, Outcome, Planner, Policy, Precondition,
-    RetryPolicy, Scope, Secret, fetch_snapshot,
+    DeviceId, DeviceRecord, Engine, ErrorKind, ExternalRegistry, Planner, Policy, Scope,
 };
 use serde_json::json;
 use std::collections::HashMap;
@@ -26,13 +28,14 @@ const OWNER: (&str, &str) = ("managedBy", "sync");
 
 fn config(server: &IotHubServer) -> IotHubConfig {
     let cs = ConnectionString::parse(&server.connection_string(None).unwrap()).unwrap();
-    IotHubConfig::new(cs)
-        .base_url(server.url())
-        .request_timeout(Duration::from_secs(5))
+    let mut c = IotHubConfig::new(cs);
+    c.base_url(server.url())
+        .request_timeout(Duration::from_secs(5));
+    c
 }
 
 fn connector(server: &IotHubServer) -> Arc<IotHubRegistry> {
-    Arc::new(IotHubRegistry::new(config(server)).unwrap())
+    Arc::new(IotHubRegistry::new(&config(server)).unwrap())
 }
 
 fn with_jobs(server: &IotHubServer) -> Arc<IotHubRegistry> {
@@ -42,13 +45,25 @@ fn with_jobs(server: &IotHubServer) -> Arc<IotHubRegistry> {
 
 fn planner() -> Planner {
     Planner::new(
-        Policy::new(Scope::tag(OWNER.0, OWNER.1)),
+        &Policy::new(Scope::tag(OWNER.0, OWNER.1)),
         Arc::new(DirectMapping),
     )
+    .unwrap()
+}
+
+/// A retry policy without jitter.
+fn retry(attempts: u32, initial: Duration, max: Duration, total: Duration) -> RetryPolicy {
+    let mut r = RetryPolicy::new();
+    r.max_attempts(attempts)
+        .initial_delay(initial)
+        .max_delay(max)
+        .time_limit(total)
+        .jitter(0.0);
+    r
 }
 
 fn quick_retry() -> RetryPolicy {
-    RetryPolicy::new(
+    retry(
         12,
         Duration::from_millis(20),
         Duration::from_millis(500),
@@ -61,13 +76,10 @@ fn engine(
     replica: Arc<dyn ExternalRegistry>,
     cfg: EngineConfig,
 ) -> Engine {
-    Engine::new(
-        master,
-        replica,
-        planner(),
-        Arc::new(MemoryJournal::new()),
-        cfg,
-    )
+    Engine::builder(master, replica, planner())
+        .config(&cfg)
+        .build()
+        .unwrap()
 }
 
 fn master_devices(n: usize) -> Vec<DeviceRecord> {
@@ -155,16 +167,18 @@ async fn memory_to_hub_over_bulk_calls_with_drift() {
     server.seed([("foreign", json!({"team": "other"}))]);
     let hub = connector(&server);
     let mut cfg = EngineConfig::new();
-    cfg.retry(quick_retry());
+    cfg.retry(&quick_retry());
     let mut policy_guard = Policy::new(Scope::tag(OWNER.0, OWNER.1));
-    policy_guard.guard(registry_sync::MassDeleteGuard::new(0.5, 50));
-    let e = Engine::new(
-        master.clone(),
-        hub.clone(),
-        Planner::new(policy_guard, Arc::new(DirectMapping)),
-        Arc::new(MemoryJournal::new()),
-        cfg,
+    policy_guard.guard(
+        registry_sync::plan::MassDeleteGuard::new()
+            .max_fraction(0.5)
+            .min_count(50),
     );
+    let planner = Planner::new(&policy_guard, Arc::new(DirectMapping)).unwrap();
+    let e = Engine::builder(master.clone(), hub.clone(), planner)
+        .config(&cfg)
+        .build()
+        .unwrap();
     let report = e.sync_once().await.unwrap();
     assert_eq!(
         (
@@ -212,11 +226,11 @@ async fn import_job_path_with_a_failed_line() {
     let master = Arc::new(MemoryRegistry::new("master"));
     master.seed(master_devices(300));
     let hub = with_jobs(&server);
-    assert!(hub.capabilities().import_jobs);
+    assert!(hub.capabilities().get_import_jobs());
     let mut cfg = EngineConfig::new();
-    cfg.retry(quick_retry())
+    cfg.retry(&quick_retry())
         .job_threshold(100)
-        .job_poll(RetryPolicy::new(
+        .job_poll(&retry(
             50,
             Duration::from_millis(20),
             Duration::from_millis(50),
@@ -235,7 +249,7 @@ async fn import_job_path_with_a_failed_line() {
     let log = String::from_utf8(server.blob("sync", "importErrors.log").unwrap()).unwrap();
     assert!(log.contains("dev-00042"), "{log}");
     let mut completed = None;
-    while let Ok(o) = rx.try_recv() {
+    while let Some(Ok(o)) = rx.try_recv() {
         if let Outcome::JobCompleted { items, failed, .. } = o {
             completed = Some((items, failed));
         }
@@ -254,7 +268,7 @@ async fn throttled_hub_converges_on_single_writes() {
     master.seed(master_devices(60));
     let hub = connector(&server);
     let mut cfg = EngineConfig::new();
-    cfg.retry(quick_retry())
+    cfg.retry(&quick_retry())
         .bulk_threshold(10_000)
         .concurrency(8);
     let e = engine(master.clone(), hub.clone(), cfg);
@@ -284,7 +298,7 @@ async fn server_errors_and_partial_bulk_failures_are_retried() {
     master.seed(master_devices(300));
     let hub = connector(&server);
     let mut cfg = EngineConfig::new();
-    cfg.retry(quick_retry());
+    cfg.retry(&quick_retry());
     let e = engine(master.clone(), hub.clone(), cfg);
     let mut rx = e.outcomes();
     let report = e.sync_once().await.unwrap();
@@ -294,7 +308,7 @@ async fn server_errors_and_partial_bulk_failures_are_retried() {
         .collect();
     assert_exactly_once(&server, &want);
     let mut partial = 0;
-    while let Ok(o) = rx.try_recv() {
+    while let Some(Ok(o)) = rx.try_recv() {
         if let Outcome::BulkPartialFailure { failed, .. } = o {
             partial += failed;
         }
@@ -316,7 +330,7 @@ async fn single_calls_are_classified() {
         hub.create(&d).await.unwrap_err().kind(),
         ErrorKind::AlreadyExists
     );
-    let stale = Precondition::IfMatch(registry_sync::Etag::new("bm9wZQ=="));
+    let stale = Precondition::IfMatch(registry_sync::model::Etag::new("bm9wZQ=="));
     assert_eq!(
         hub.update(&d.clone().with_tag("x", "y"), &stale)
             .await
@@ -448,10 +462,13 @@ async fn single_calls_are_classified() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sas_tokens_are_renewed_before_expiry() {
     let server = IotHubServer::start("h-sas");
-    let hub = IotHubRegistry::new(config(&server).token_policy(TokenPolicy {
-        ttl: Duration::from_secs(3),
-        margin: Duration::from_secs(2),
-    }))
+    let hub = IotHubRegistry::new(
+        config(&server).token_policy(
+            TokenPolicy::new()
+                .ttl(Duration::from_secs(3))
+                .margin(Duration::from_secs(2)),
+        ),
+    )
     .unwrap();
     for _ in 0..5 {
         hub.list(None, 10).await.unwrap();
@@ -501,9 +518,9 @@ async fn secrets_never_show() {
     );
     let hub = with_jobs(&server);
     let mut cfg = EngineConfig::new();
-    cfg.retry(quick_retry())
+    cfg.retry(&quick_retry())
         .job_threshold(200)
-        .job_poll(RetryPolicy::new(
+        .job_poll(&retry(
             20,
             Duration::from_millis(10),
             Duration::from_millis(20),
@@ -518,7 +535,7 @@ async fn secrets_never_show() {
         ConnectionString::parse(&cs).unwrap()
     );
     shown.push_str(&ConnectionString::parse(&cs).unwrap().to_string());
-    while let Ok(o) = rx.try_recv() {
+    while let Some(Ok(o)) = rx.try_recv() {
         shown.push_str(&format!("{o:?}"));
     }
     shown.push_str(&String::from_utf8_lossy(&capture.0.lock().unwrap()));

@@ -3,10 +3,9 @@
 #![allow(clippy::unwrap_used)]
 
 use proptest::prelude::*;
-use registry_sync::{
-    Completeness, Credentials, DeviceRecord, DeviceStatus, DirectMapping, MassDeleteGuard,
-    Operation, Planner, Policy, Removal, Scope, Secret, Snapshot,
-};
+use registry_sync::model::{Credentials, DeviceStatus, Secret, Snapshot};
+use registry_sync::plan::{Completeness, DirectMapping, MassDeleteGuard, Operation, Removal};
+use registry_sync::{DeviceRecord, Planner, Policy, Scope};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Instant;
@@ -99,11 +98,9 @@ fn case() -> impl Strategy<Value = Case> {
                 if require {
                     let mut c = Completeness::new();
                     c.require_tags(["req"]);
-                    policy.completeness(c);
+                    policy.completeness(&c);
                 }
-                let mut guard = MassDeleteGuard::default();
-                guard.force(true);
-                policy.guard(guard);
+                policy.guard(MassDeleteGuard::new().force(true));
                 Case {
                     policy,
                     master,
@@ -116,7 +113,7 @@ fn case() -> impl Strategy<Value = Case> {
 proptest! {
     #[test]
     fn replanning_after_applying_gives_an_empty_plan(c in case()) {
-        let planner = Planner::new(c.policy, Arc::new(DirectMapping));
+        let planner = Planner::new(&c.policy, Arc::new(DirectMapping)).unwrap();
         let master = Snapshot::from_records(c.master).unwrap();
         let replica = Snapshot::from_records(c.replica).unwrap();
         let plan = planner.plan(&master, &replica).unwrap();
@@ -128,7 +125,7 @@ proptest! {
 
     #[test]
     fn plans_do_not_depend_on_input_order(c in case(), seed in any::<u64>()) {
-        let planner = Planner::new(c.policy, Arc::new(DirectMapping));
+        let planner = Planner::new(&c.policy, Arc::new(DirectMapping)).unwrap();
         let a = planner.plan(
             &Snapshot::from_records(c.master.clone()).unwrap(),
             &Snapshot::from_records(c.replica.clone()).unwrap(),
@@ -150,7 +147,7 @@ proptest! {
 
     #[test]
     fn only_owned_devices_are_touched(c in case()) {
-        let planner = Planner::new(c.policy.clone(), Arc::new(DirectMapping));
+        let planner = Planner::new(&c.policy, Arc::new(DirectMapping)).unwrap();
         let replica = Snapshot::from_records(c.replica).unwrap();
         let plan = planner.plan(&Snapshot::from_records(c.master).unwrap(), &replica).unwrap();
         for op in plan.operations() {
@@ -195,8 +192,8 @@ fn plans_100k_devices_with_one_percent_drift() {
     let master = Snapshot::from_records(master).unwrap();
     let replica = Snapshot::from_records(replica).unwrap();
     let mut policy = Policy::new(Scope::tag("managedBy", "hub1"));
-    policy.guard(MassDeleteGuard::new(0.01, 0));
-    let planner = Planner::new(policy, Arc::new(DirectMapping));
+    policy.guard(MassDeleteGuard::new().max_fraction(0.01).min_count(0));
+    let planner = Planner::new(&policy, Arc::new(DirectMapping)).unwrap();
     let started = Instant::now();
     let plan = planner.plan(&master, &replica).unwrap();
     let took = started.elapsed();

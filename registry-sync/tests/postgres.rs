@@ -9,13 +9,13 @@ mod common;
 
 use async_trait::async_trait;
 use common::*;
+use registry_sync::engine::EngineConfig;
 use registry_sync::journal::{
     CrashAfter, JournalLocked, JournalRecord, JournalStore, OpOutcome, PostgresJournal,
-    PostgresJournalOptions, audit, tokio_postgres,
+    PostgresJournalOptions, audit,
 };
-use registry_sync::{
-    DeviceId, DeviceRecord, EngineConfig, MassDeleteGuard, Operation, Precondition,
-};
+use registry_sync::plan::{Operation, Precondition};
+use registry_sync::{DeviceId, DeviceRecord};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -24,7 +24,9 @@ use testkit::peers::Postgres;
 fn options() -> PostgresJournalOptions {
     // A dropped journal's connection closes asynchronously: a "restarted
     // process" waits for the lock rather than racing the old session's end.
-    PostgresJournalOptions::new().lock_wait(Duration::from_secs(10))
+    let mut o = PostgresJournalOptions::new();
+    o.lock_wait(Duration::from_secs(10));
+    o
 }
 
 async fn open(pg: &Postgres, name: &str) -> PostgresJournal {
@@ -45,7 +47,7 @@ async fn connect(
     options: PostgresJournalOptions,
 ) -> registry_sync::Result<PostgresJournal> {
     let config: tokio_postgres::Config = conn_str.parse().unwrap();
-    PostgresJournal::connect_with(config, name, tokio_postgres::NoTls, options).await
+    PostgresJournal::connect_with(config, name, tokio_postgres::NoTls, &options).await
 }
 
 fn applied(run: u64, op: u64) -> JournalRecord {
@@ -298,7 +300,7 @@ async fn the_engine_syncs_through_a_postgres_journal() {
     let mut cfg = EngineConfig::new();
     cfg.concurrency(4);
     let mut p = policy();
-    p.guard(MassDeleteGuard::new(1.0, 0));
+    p.guard(&guard(1.0, 0));
     let engine = engine(&d, p.clone(), journal.clone(), cfg);
     let report = engine.sync_once().await.unwrap();
     assert_eq!(report.created, d.creates);
@@ -317,7 +319,7 @@ async fn the_engine_syncs_through_a_postgres_journal() {
 /// exactly one outcome, every drifted device written exactly once.
 fn assert_exactly_once(d: &Drift, records: &[JournalRecord], what: &str) {
     let mut p = policy();
-    p.guard(MassDeleteGuard::new(1.0, 0));
+    p.guard(&guard(1.0, 0));
     assert!(converged(d, p), "{what}: not converged");
     let expected_ops = d.creates + d.updates + d.deletes;
     let a = audit(records);
@@ -330,7 +332,7 @@ fn assert_exactly_once(d: &Drift, records: &[JournalRecord], what: &str) {
 
 async fn kill_and_resume(pg: &Postgres, route: Route) {
     let mut p = policy();
-    p.guard(MassDeleteGuard::new(1.0, 0));
+    p.guard(&guard(1.0, 0));
     let total_records = {
         let d = drift(16);
         let j = Arc::new(open(pg, &format!("{route:?}-clean")).await);
@@ -413,7 +415,7 @@ async fn server_killed_mid_sync_fails_typed_then_resumes_after_restart() {
     };
     let server = Arc::new(Mutex::new(pg));
     let mut p = policy();
-    p.guard(MassDeleteGuard::new(1.0, 0));
+    p.guard(&guard(1.0, 0));
     // Append 0 is the plan; the later ones are outcomes.
     for at in [0, 1, 5, 11] {
         let d = drift(16);
@@ -450,7 +452,7 @@ async fn a_second_replica_is_locked_out_then_takes_over() {
         return;
     };
     let mut p = policy();
-    p.guard(MassDeleteGuard::new(1.0, 0));
+    p.guard(&guard(1.0, 0));
     let d = drift(16);
     let first = open(&pg, "shared").await;
 
@@ -463,7 +465,8 @@ async fn a_second_replica_is_locked_out_then_takes_over() {
     );
     // Waiting gives up after the wait.
     let started = Instant::now();
-    let waited = PostgresJournalOptions::new().lock_wait(Duration::from_millis(300));
+    let mut waited = PostgresJournalOptions::new();
+    waited.lock_wait(Duration::from_millis(300));
     let e = open_with(&pg, "shared", waited).await.unwrap_err();
     assert!(JournalLocked::find(&e).is_some(), "{e:?}");
     assert!(started.elapsed() >= Duration::from_millis(300));
@@ -480,7 +483,8 @@ async fn a_second_replica_is_locked_out_then_takes_over() {
     assert!(e.is_journal());
     d.replica.set_offline(false);
     // ...and the standby, waiting for the lock, takes the journal over.
-    let standby = PostgresJournalOptions::new().lock_wait(Duration::from_secs(2));
+    let mut standby = PostgresJournalOptions::new();
+    standby.lock_wait(Duration::from_secs(2));
     let second = Arc::new(open_with(&pg, "shared", standby).await.unwrap());
     engine(&d, p.clone(), second.clone(), crash_config(Route::Single))
         .sync_once()

@@ -3,8 +3,11 @@
 mod common;
 
 use common::*;
+use registry_sync::DeviceRecord;
+use registry_sync::connectors::memory::Fault;
+use registry_sync::engine::EngineConfig;
 use registry_sync::journal::MemoryJournal;
-use registry_sync::{Credentials, DeviceRecord, EngineConfig, Fault, RetryPolicy, Secret};
+use registry_sync::model::{Credentials, Secret};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,7 +29,7 @@ async fn keys_never_appear_in_logs_or_outcomes() {
     d.replica
         .fail_next(Fault::Throttle(Some(Duration::from_secs(1))), 2);
     let mut cfg = EngineConfig::new();
-    cfg.retry(RetryPolicy::new(
+    cfg.retry(&retry(
         4,
         Duration::from_millis(10),
         Duration::from_millis(10),
@@ -38,7 +41,7 @@ async fn keys_never_appear_in_logs_or_outcomes() {
     assert_eq!(report.created + report.updated, 3);
     let outcome_text = {
         let mut all = String::new();
-        while let Ok(o) = rx.try_recv() {
+        while let Some(Ok(o)) = rx.try_recv() {
             all.push_str(&format!("{o:?}\n"));
         }
         all

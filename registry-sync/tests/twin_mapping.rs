@@ -3,18 +3,16 @@
 //! (testkit's DDI simulator, through the Management API connector) with
 //! [`TwinAttributes`]: attributes and metadata follow twin-model's policy
 //! and limits, and what does not fit is reported, not sent.
-#![cfg(all(feature = "iothub", feature = "hawkbit", feature = "twin-mapping"))]
+#![cfg(all(feature = "iothub", feature = "hawkbit"))]
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use registry_sync::hawkbit::{HawkbitConfig, HawkbitRegistry};
-use registry_sync::iothub::{ConnectionString, IotHubConfig, IotHubRegistry};
-use registry_sync::journal::MemoryJournal;
-use registry_sync::{
-    DeviceId, Engine, EngineConfig, ExternalRegistry, Planner, Policy, Scope, Secret, SyncFields,
-    TwinAttributes,
-};
+use registry_sync::connectors::hawkbit::{HawkbitConfig, HawkbitRegistry};
+use registry_sync::connectors::iothub::{ConnectionString, IotHubConfig, IotHubRegistry};
+use registry_sync::model::Secret;
+use registry_sync::plan::{Field, FieldSet, TwinAttributes};
+use registry_sync::{DeviceId, Engine, ExternalRegistry, Planner, Policy, Scope};
 use serde_json::json;
 use testkit::ddi::{DdiServer, TenantConfig};
 use testkit::iothub::IotHubServer;
@@ -45,25 +43,22 @@ async fn hub_twins_become_hawkbit_attributes_and_metadata_under_twin_models_poli
         .start();
     let tenant = Arc::new(
         HawkbitRegistry::new(
-            HawkbitConfig::new(&ddi.url(), "DEFAULT", "admin", Secret::new("pw"))
-                .expect("config")
-                .with_gateway_token(Secret::new("gw"))
-                .with_read_tokens(false)
-                .with_timeouts(Duration::from_secs(5), Duration::from_secs(2)),
+            HawkbitConfig::new(ddi.url(), "DEFAULT", "admin", Secret::new("pw"))
+                .gateway_token(Secret::new("gw"))
+                .read_tokens(false)
+                .request_timeout(Duration::from_secs(5))
+                .connect_timeout(Duration::from_secs(2)),
         )
         .expect("hawkbit"),
     );
 
     let mapping = TwinAttributes::new();
     let mut policy = Policy::new(Scope::tag("managedBy", "twins"));
-    policy.fields(SyncFields::new(true, false, true, true));
-    let engine = Engine::new(
-        hub.clone(),
-        tenant.clone(),
-        Planner::new(policy, Arc::new(mapping.clone())),
-        Arc::new(MemoryJournal::new()),
-        EngineConfig::new(),
-    );
+    policy.fields(FieldSet::all().without(Field::Credentials));
+    let planner = Planner::new(&policy, Arc::new(mapping.clone())).expect("planner");
+    let engine = Engine::builder(hub.clone(), tenant.clone(), planner)
+        .build()
+        .expect("engine");
     let report = engine.sync_once().await.expect("sync");
     assert_eq!((report.created, report.failed), (1, 0));
 

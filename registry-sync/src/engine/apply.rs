@@ -1,16 +1,15 @@
 //! Applying single operations: retries, backoff and idempotent resolution.
 
-use crate::device::DeviceStatus;
 use crate::error::{Error, ErrorKind, Result};
 use crate::journal::{JournalRecord, OpOutcome};
-use crate::operation::Operation;
-use crate::outcome::Outcome;
+use crate::model::DeviceStatus;
+use crate::plan::Operation;
 use futures_util::StreamExt;
 use futures_util::stream;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::{Engine, Resolution, RunReport, Tally, seed_of};
+use super::{Engine, Outcome, Resolution, RunReport, Tally, seed_of};
 
 impl Engine {
     pub(super) async fn apply_ops(
@@ -20,12 +19,12 @@ impl Engine {
     ) -> Result<RunReport> {
         let mut report = RunReport::default();
         let caps = self.inner.replica.capabilities();
-        let ops = if caps.import_jobs && ops.len() >= self.inner.config.job_threshold {
+        let ops = if caps.get_import_jobs() && ops.len() >= self.inner.config.job_threshold {
             self.apply_job(run, ops, &mut report).await?
         } else {
             ops
         };
-        let max_bulk = caps.max_bulk;
+        let max_bulk = caps.get_max_bulk();
         let single = match max_bulk {
             Some(max) if ops.len() >= self.inner.config.bulk_threshold => {
                 let mut leftovers = Vec::new();

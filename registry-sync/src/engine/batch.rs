@@ -2,12 +2,11 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::journal::{JournalRecord, OpOutcome};
-use crate::operation::Operation;
-use crate::outcome::{InputKind, Outcome};
+use crate::plan::Operation;
 use crate::registry::JobStatus;
 use tokio::time::Instant;
 
-use super::{Engine, Resolution, RunReport, Tally};
+use super::{Engine, InputKind, Outcome, Resolution, RunReport, Tally};
 
 impl Engine {
     /// One bulk call (retried as a whole on transient errors); returns the

@@ -1,17 +1,16 @@
 //! The event path and the long-running loop.
 
-use crate::change::{ChangeEvent, EventSource};
-use crate::device::{DeviceId, DeviceRecord};
+use crate::connectors::event_grid::{EventGridMessage, decode_event_grid};
 use crate::error::Result;
-use crate::eventgrid::{EventGridMessage, decode_event_grid};
-use crate::outcome::{InputKind, Outcome};
+use crate::model::{ChangeEvent, DeviceId, DeviceRecord};
+use crate::registry::EventSource;
 use std::future::Future;
 use std::sync::Arc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::{Engine, RunReport, Side, lock, seed_of};
+use super::{Engine, InputKind, Outcome, RunReport, Side, lock, seed_of};
 
 impl Engine {
     /// Reads the master device, waiting with backoff while required data is
@@ -93,7 +92,7 @@ impl Engine {
     /// Decodes an Event Grid body (either schema) and handles each event.
     /// Malformed elements are recorded as [`Outcome::BadInput`] and skipped;
     /// returns the validation codes of handshake events, to be answered with
-    /// [`crate::eventgrid::validation_response`].
+    /// [`validation_response`](crate::connectors::event_grid::validation_response).
     pub async fn handle_event_grid(&self, body: &[u8]) -> Result<(RunReport, Vec<String>)> {
         let decoded = decode_event_grid(body).inspect_err(|e| {
             self.emit(Outcome::BadInput {

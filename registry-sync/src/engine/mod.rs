@@ -1,28 +1,44 @@
-//! The async driver: snapshots, plans, journals and applies, with retries,
-//! rate limiting, bounded concurrency, bulk and import-job paths and event
-//! handling. Decisions come from the pure cores (planner, retry policy,
-//! token bucket, event filter, journal recovery); this module does the I/O.
+//! Running a sync: the [`Engine`] snapshots both registries, plans, journals
+//! and applies, with retries ([`RetryPolicy`]), rate limits ([`RateLimit`],
+//! [`TokenBucket`]), bounded concurrency, bulk and import-job paths, and
+//! change events ([`EventFilter`]). It reports each step as an [`Outcome`]
+//! ([`Outcomes`] subscriptions, [`Counters`]) and each run as a
+//! [`RunReport`].
+//!
+//! Decisions come from the pure cores (planner, retry policy, token bucket,
+//! event filter, journal recovery); the engine does the I/O.
 
 mod apply;
 mod batch;
+mod builder;
 mod config;
+mod counters;
+mod event_filter;
 mod events;
+mod outcome;
+mod rate;
 mod report;
+mod retry;
+mod subscription;
 
+pub use builder::EngineBuilder;
 pub use config::EngineConfig;
+pub use counters::Counters;
+pub use event_filter::EventFilter;
+pub use outcome::{IgnoreReason, InputKind, Outcome};
+pub use rate::{IotHubTier, RateLimit, TokenBucket};
 pub use report::RunReport;
+pub use retry::RetryPolicy;
+pub use subscription::{Missed, Outcomes};
+
+use counters::AtomicCounters;
 use report::Tally;
 
-use crate::device::{DeviceId, DeviceRecord};
 use crate::error::{Error, ErrorKind, Result};
-use crate::event_filter::EventFilter;
 use crate::journal::{JournalRecord, JournalStore, recover};
-use crate::operation::Operation;
-use crate::outcome::{AtomicCounters, Counters, InputKind, Outcome};
-use crate::plan::{Plan, PlanError, Planner};
-use crate::rate::{RateLimit, TokenBucket};
+use crate::model::{DeviceId, DeviceRecord, Snapshot};
+use crate::plan::{Operation, Plan, PlanError, Planner};
 use crate::registry::{ExternalRegistry, PageToken};
-use crate::snapshot::Snapshot;
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
@@ -79,8 +95,18 @@ fn seed_of(id: &DeviceId) -> u64 {
 }
 
 impl Engine {
-    /// An engine syncing `replica` from `master`.
-    pub fn new(
+    /// A builder of an engine syncing `replica` from `master` as `planner`
+    /// decides (see [`EngineBuilder`] for the journal and the settings).
+    pub fn builder(
+        master: Arc<dyn ExternalRegistry>,
+        replica: Arc<dyn ExternalRegistry>,
+        planner: Planner,
+    ) -> EngineBuilder {
+        EngineBuilder::new(master, replica, planner)
+    }
+
+    /// An engine from checked parts (see [`EngineBuilder::build`]).
+    fn from_parts(
         master: Arc<dyn ExternalRegistry>,
         replica: Arc<dyn ExternalRegistry>,
         planner: Planner,
@@ -91,7 +117,7 @@ impl Engine {
         let bucket = |l: RateLimit| Mutex::new(TokenBucket::new(l, now));
         let limiter = config.rate_limit.map(bucket);
         let master_limiter = config.master_rate_limit.map(bucket);
-        let (outcomes, _) = broadcast::channel(4096);
+        let (outcomes, _) = broadcast::channel(config.outcome_buffer);
         let filter = Mutex::new(EventFilter::new(config.event_memory));
         Self {
             inner: Arc::new(Inner {
@@ -110,11 +136,10 @@ impl Engine {
         }
     }
 
-    /// A receiver of every outcome from now on. A receiver that falls more
-    /// than 4096 outcomes behind gets `RecvError::Lagged` with the count it
-    /// missed; the [`Engine::counters`] are exact regardless.
-    pub fn outcomes(&self) -> broadcast::Receiver<Outcome> {
-        self.inner.outcomes.subscribe()
+    /// Every outcome from now on (see [`Outcomes`] for slow readers); the
+    /// [`Engine::counters`] are exact regardless.
+    pub fn outcomes(&self) -> Outcomes {
+        Outcomes::new(self.inner.outcomes.subscribe())
     }
 
     /// The counters so far.
@@ -242,7 +267,7 @@ impl Engine {
             .inner
             .config
             .page_size
-            .clamp(1, registry.capabilities().max_page_size.max(1));
+            .clamp(1, registry.capabilities().get_max_page_size());
         let mut all = Vec::new();
         let mut cursor: Option<PageToken> = None;
         let mut seen = HashSet::new();

@@ -1,6 +1,6 @@
 //! What a run did.
 
-use crate::operation::Operation;
+use crate::plan::Operation;
 
 /// What one run did.
 #[non_exhaustive]

@@ -1,5 +1,5 @@
 //! A journal wrapper that simulates a process kill, for crash tests and
-//! benchmarks (feature `test-util`).
+//! benchmarks (feature `test-support`, outside semver).
 
 use super::{JournalRecord, JournalStore};
 use crate::error::{Error, ErrorKind, Result};

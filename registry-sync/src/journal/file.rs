@@ -336,8 +336,8 @@ mod tests {
     }
 
     fn any_record() -> impl proptest::strategy::Strategy<Value = JournalRecord> {
-        use crate::device::{DeviceId, DeviceRecord};
-        use crate::operation::{Operation, Precondition};
+        use crate::model::{DeviceId, DeviceRecord};
+        use crate::plan::{Operation, Precondition};
         use proptest::prelude::*;
         let id = "[a-z0-9]{1,8}";
         prop_oneof![
@@ -358,7 +358,7 @@ mod tests {
                 operation: Operation::Disable {
                     id: DeviceId::new(id),
                     reason: "r".into(),
-                    precondition: Precondition::IfMatch(crate::device::Etag::new("e")),
+                    precondition: Precondition::IfMatch(crate::model::Etag::new("e")),
                 },
             }),
             (any::<u64>(), any::<u64>(), any::<bool>()).prop_map(|(run, op, again)| {

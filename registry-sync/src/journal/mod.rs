@@ -9,7 +9,7 @@
 //! update that finds its own write, a delete that finds nothing are recorded as
 //! `AlreadyApplied`), so every operation is applied and recorded exactly once.
 
-#[cfg(feature = "test-util")]
+#[cfg(feature = "test-support")]
 mod crash;
 mod file;
 #[cfg(feature = "postgres")]
@@ -17,11 +17,11 @@ mod postgres;
 mod record;
 mod recovery;
 
-#[cfg(feature = "test-util")]
+#[cfg(feature = "test-support")]
 pub use crash::CrashAfter;
 pub use file::FileJournal;
 #[cfg(feature = "postgres")]
-pub use postgres::{JournalLocked, PostgresJournal, PostgresJournalOptions, tokio_postgres};
+pub use postgres::{JournalLocked, PostgresJournal, PostgresJournalOptions};
 pub use record::{JournalRecord, OpOutcome};
 pub use recovery::{Audit, PendingOp, Recovery, audit, recover};
 

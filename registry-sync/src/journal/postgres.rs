@@ -18,10 +18,6 @@ use tokio::time::Instant;
 use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
 use tokio_postgres::{Client, Config, Socket, Statement};
 
-/// The PostgreSQL client this store is built on, for
-/// [`PostgresJournal::connect_with`]'s configuration and TLS connectors.
-pub use tokio_postgres;
-
 /// The table holding every journal.
 const TABLE: &str = "registry_sync_journal";
 /// Serializes schema creation between processes starting at once.
@@ -45,42 +41,38 @@ impl JournalLocked {
     }
 }
 
-/// How a [`PostgresJournal`] connects and takes its journal.
-#[non_exhaustive]
+/// How a [`PostgresJournal`] connects and takes its journal. Every setter
+/// documents its default.
 #[derive(Debug, Clone)]
 pub struct PostgresJournalOptions {
-    /// How long to wait for another engine to release the journal before
-    /// failing with [`JournalLocked`] (default zero: fail at once).
-    pub lock_wait: Duration,
-    /// The connect timeout when the connection string sets none (default 10 s).
-    pub connect_timeout: Duration,
+    lock_wait: Duration,
+    connect_timeout: Duration,
 }
 
 impl Default for PostgresJournalOptions {
     fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PostgresJournalOptions {
+    /// Fail at once when another engine holds the journal; 10 s connect timeout.
+    pub fn new() -> Self {
         Self {
             lock_wait: Duration::ZERO,
             connect_timeout: Duration::from_secs(10),
         }
     }
-}
 
-impl PostgresJournalOptions {
-    /// The defaults.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets [`Self::lock_wait`].
-    #[must_use]
-    pub fn lock_wait(mut self, wait: Duration) -> Self {
+    /// How long to wait for another engine to release the journal before
+    /// failing with [`JournalLocked`] (default zero: fail at once).
+    pub fn lock_wait(&mut self, wait: Duration) -> &mut Self {
         self.lock_wait = wait;
         self
     }
 
-    /// Sets [`Self::connect_timeout`].
-    #[must_use]
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+    /// The connect timeout when the connection string sets none (default 10 s).
+    pub fn connect_timeout(&mut self, timeout: Duration) -> &mut Self {
         self.connect_timeout = timeout;
         self
     }
@@ -282,18 +274,20 @@ impl PostgresJournal {
             config,
             name,
             tokio_postgres::NoTls,
-            PostgresJournalOptions::default(),
+            &PostgresJournalOptions::new(),
         )
         .await
     }
 
-    /// Connects with `config` over `tls` (any `tokio-postgres` TLS connector,
-    /// or [`tokio_postgres::NoTls`]), then as [`Self::connect`], with `options`.
+    /// Connects with `config` over `tls` (any `tokio-postgres` 0.7 TLS
+    /// connector, or `tokio_postgres::NoTls`), then as [`Self::connect`],
+    /// with `options`. `config` and `tls` are the caller's own
+    /// `tokio-postgres` values, passed through as they are.
     pub async fn connect_with<T>(
         mut config: Config,
         name: &str,
         tls: T,
-        options: PostgresJournalOptions,
+        options: &PostgresJournalOptions,
     ) -> Result<Self>
     where
         T: MakeTlsConnect<Socket> + Clone + Send + Sync + 'static,
@@ -314,7 +308,7 @@ impl PostgresJournal {
             name: name.to_owned(),
             lock_key: lock_key(LOCK_SEED, name.as_bytes()),
             config,
-            options,
+            options: options.clone(),
             connect: tls_connector(tls),
             session: tokio::sync::Mutex::new(None),
             queue: std::sync::Mutex::new(Queue::default()),

@@ -1,6 +1,6 @@
 //! The journal's record types (serialized as JSON inside each frame).
 
-use crate::operation::Operation;
+use crate::plan::Operation;
 use serde::{Deserialize, Serialize};
 
 /// How an operation ended.

@@ -1,7 +1,7 @@
 //! Pure analysis of a journal: what is pending, and an exactly-once audit.
 
 use super::record::{JournalRecord, OpOutcome};
-use crate::operation::Operation;
+use crate::plan::Operation;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A planned operation without an outcome.
@@ -163,8 +163,8 @@ pub(crate) fn without_completed_runs(records: &[JournalRecord]) -> Vec<JournalRe
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::device::DeviceId;
-    use crate::operation::Precondition;
+    use crate::model::DeviceId;
+    use crate::plan::Precondition;
 
     fn planned(run: u64, op: u64) -> JournalRecord {
         JournalRecord::Planned {

@@ -3,10 +3,11 @@
 
 pub mod logs;
 
-use registry_sync::{
-    DeviceRecord, DirectMapping, Engine, EngineConfig, MemoryRegistry, MutationKind, Planner,
-    Policy, RetryPolicy, Scope, journal::JournalStore,
-};
+use registry_sync::connectors::memory::{MemoryRegistry, MutationKind};
+use registry_sync::engine::{EngineConfig, RetryPolicy};
+use registry_sync::journal::JournalStore;
+use registry_sync::plan::{DirectMapping, MassDeleteGuard};
+use registry_sync::{DeviceRecord, Engine, Planner, Policy, Scope};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,7 +23,26 @@ pub fn policy() -> Policy {
 }
 
 pub fn planner(policy: Policy) -> Planner {
-    Planner::new(policy, Arc::new(DirectMapping))
+    Planner::new(&policy, Arc::new(DirectMapping)).expect("valid policy")
+}
+
+/// A retry policy without jitter: `attempts` in all, `initial` doubling up to
+/// `max`, within `total`.
+pub fn retry(attempts: u32, initial: Duration, max: Duration, total: Duration) -> RetryPolicy {
+    let mut r = RetryPolicy::new();
+    r.max_attempts(attempts)
+        .initial_delay(initial)
+        .max_delay(max)
+        .time_limit(total)
+        .jitter(0.0);
+    r
+}
+
+/// A guard allowing `fraction` of the owned devices, at least `min` removals.
+pub fn guard(fraction: f64, min: usize) -> MassDeleteGuard {
+    let mut g = MassDeleteGuard::new();
+    g.max_fraction(fraction).min_count(min);
+    g
 }
 
 /// Master with `n` devices; replica with the drift described in the return value.
@@ -71,13 +91,11 @@ pub fn engine(
     journal: Arc<dyn JournalStore>,
     config: EngineConfig,
 ) -> Engine {
-    Engine::new(
-        d.master.clone(),
-        d.replica.clone(),
-        planner(policy),
-        journal,
-        config,
-    )
+    Engine::builder(d.master.clone(), d.replica.clone(), planner(policy))
+        .journal(journal)
+        .config(&config)
+        .build()
+        .expect("valid engine settings")
 }
 
 pub fn converged(d: &Drift, policy: Policy) -> bool {
@@ -98,15 +116,15 @@ pub enum Route {
 /// Quick retries, three in flight, `route` forced by the thresholds, and the
 /// whole journal kept so that audits cover an interrupted run too.
 pub fn crash_config(route: Route) -> EngineConfig {
-    let quick = RetryPolicy::new(
+    let quick = retry(
         3,
         Duration::from_millis(10),
         Duration::from_millis(10),
         Duration::from_secs(1),
     );
     let mut cfg = EngineConfig::new();
-    cfg.retry(quick)
-        .job_poll(quick)
+    cfg.retry(&quick)
+        .job_poll(&quick)
         .concurrency(3)
         .compact_journal(false);
     match route {
