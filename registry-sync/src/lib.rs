@@ -23,7 +23,7 @@
 //! The names most programs need are also at the crate root: [`Engine`],
 //! [`Planner`], [`Policy`], [`Scope`], [`DeviceRecord`], [`DeviceId`],
 //! [`ExternalRegistry`], [`EventSource`], [`Error`], [`ErrorKind`], [`Result`]
-//! and the [`async_trait`] attribute the traits are implemented with.
+//! and the [`async_trait`](macro@async_trait) attribute the traits are implemented with.
 //!
 //! # Quick start
 //!
@@ -140,7 +140,7 @@
 //!   its mapping reports and `AttributeOptions` in
 //!   [`plan::TwinAttributes`]. Use the `twin-model` release this crate
 //!   depends on.
-//! * `async-trait`: the [`async_trait`] attribute, re-exported, is how
+//! * `async-trait`: the [`async_trait`](macro@async_trait) attribute, re-exported, is how
 //!   [`ExternalRegistry`], [`EventSource`] and
 //!   [`journal::JournalStore`] are implemented (they are used as trait
 //!   objects, which native `async fn` in traits cannot be yet).

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use registry_sync::eventgrid::{EventGridMessage, decode_event_grid};
+use registry_sync::connectors::event_grid::{EventGridMessage, decode_event_grid};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(items) = decode_event_grid(data) {

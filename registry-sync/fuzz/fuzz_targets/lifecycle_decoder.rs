@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use registry_sync::lifecycle::{LifecycleProperties, decode_lifecycle};
+use registry_sync::connectors::lifecycle::{LifecycleProperties, decode_lifecycle};
 
 fuzz_target!(|input: (&str, &[u8])| {
     let (op_type, body) = input;

@@ -230,7 +230,7 @@ impl HawkbitChangeFeed {
     }
 
     /// The newest `lastModifiedAt` seen, to save and hand to
-    /// [`Self::from_cursor`] after a restart.
+    /// [`ChangeFeedBuilder::cursor`] after a restart.
     pub fn cursor(&self) -> i64 {
         self.lock().cursor
     }

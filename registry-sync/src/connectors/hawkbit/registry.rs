@@ -651,7 +651,7 @@ impl ExternalRegistry for HawkbitRegistry {
     /// Creates go in one `POST /targets` (all or nothing in hawkBit; when it
     /// is refused, each create is retried alone so one existing id does not
     /// fail the others); their follow-ups and the other operations run
-    /// [`HawkbitConfig::with_lookups_in_flight`] at a time.
+    /// [`HawkbitConfig::lookups_in_flight`] at a time.
     async fn apply_bulk(&self, operations: &[Operation]) -> Result<Vec<Result<()>>> {
         if operations.len() > self.config.max_bulk {
             return Err(Error::new(ErrorKind::Rejected).with_context("bulk batch too large"));
