@@ -168,6 +168,8 @@
 //!   they are stored in the journal (file mode 0600) when keys are synced.
 //! * Feature `test-support` is outside these promises.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod connectors;
 pub mod engine;
 mod error;

@@ -10,9 +10,12 @@
 
 pub mod event_grid;
 #[cfg(feature = "hawkbit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hawkbit")))]
 pub mod hawkbit;
 #[cfg(feature = "iothub")]
+#[cfg_attr(docsrs, doc(cfg(feature = "iothub")))]
 pub mod iothub;
 pub mod lifecycle;
 #[cfg(feature = "memory")]
+#[cfg_attr(docsrs, doc(cfg(feature = "memory")))]
 pub mod memory;

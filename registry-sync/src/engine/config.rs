@@ -4,6 +4,9 @@ use super::{RateLimit, RetryPolicy};
 use crate::error::{Error, ErrorKind, Result};
 use std::time::Duration;
 
+/// The largest outcome buffer: the channel allocates it up front.
+const MAX_OUTCOME_BUFFER: usize = 1 << 20;
+
 /// Engine settings. Every setter documents its default; values are checked
 /// by [`EngineBuilder::build`](super::EngineBuilder::build).
 #[derive(Clone, Debug)]
@@ -145,8 +148,9 @@ impl EngineConfig {
     }
 
     /// Outcomes kept for each [`Outcomes`](super::Outcomes) subscriber that
-    /// has not read them yet (default 4096; at least 1). A subscriber that
-    /// falls further behind misses the oldest and is told how many.
+    /// has not read them yet (default 4096; 1 to 1,048,576, allocated up
+    /// front). A subscriber that falls further behind misses the oldest and
+    /// is told how many.
     pub fn outcome_buffer(&mut self, n: usize) -> &mut Self {
         self.outcome_buffer = n;
         self
@@ -165,6 +169,10 @@ impl EngineConfig {
         if let Some((_, what)) = at_least_one.iter().find(|(n, _)| *n == 0) {
             return Err(Error::new(ErrorKind::InvalidConfig)
                 .with_context(format!("engine {what} must be at least 1")));
+        }
+        if self.outcome_buffer > MAX_OUTCOME_BUFFER {
+            return Err(Error::new(ErrorKind::InvalidConfig)
+                .with_context("engine outcome buffer must be at most 1,048,576"));
         }
         if self.full_sync_interval < Duration::from_millis(1) {
             return Err(Error::new(ErrorKind::InvalidConfig)
@@ -186,6 +194,12 @@ mod tests {
         let e = EngineConfig::new().concurrency(0).validate().unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidConfig);
         assert_eq!(e.context(), Some("engine concurrency must be at least 1"));
+        assert!(
+            EngineConfig::new()
+                .outcome_buffer(usize::MAX)
+                .validate()
+                .is_err()
+        );
         let mut none = RetryPolicy::new();
         none.max_attempts(0);
         let e = EngineConfig::new().retry(&none).validate().unwrap_err();

@@ -14,6 +14,10 @@ type OnCrash = Box<dyn Fn() + Send + Sync>;
 /// dead process makes no further call) and fails, as does every later append.
 ///
 /// Appends are serialized, so the limit is exact even under concurrency.
+///
+/// Test support (feature `test-support`): not covered by semver, it may
+/// change or go in any release.
+#[cfg_attr(docsrs, doc(cfg(feature = "test-support")))]
 pub struct CrashAfter<J> {
     inner: J,
     limit: usize,

@@ -26,6 +26,7 @@ const LOCK_SEED: &[u8] = b"registry-sync journal\0";
 
 /// Another engine holds this journal (the source of the [`ErrorKind::Journal`]
 /// error from [`PostgresJournal::connect`] or a reconnect).
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("journal {name:?} is held by another engine")]
@@ -43,6 +44,7 @@ impl JournalLocked {
 
 /// How a [`PostgresJournal`] connects and takes its journal. Every setter
 /// documents its default.
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 #[derive(Debug, Clone)]
 pub struct PostgresJournalOptions {
     lock_wait: Duration,
@@ -165,6 +167,7 @@ struct Session {
 /// # Ok(())
 /// # }
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub struct PostgresJournal {
     name: String,
     lock_key: i64,

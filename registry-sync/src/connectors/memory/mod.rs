@@ -1,5 +1,6 @@
 //! An in-memory registry with etags, soft delete, bulk calls, import jobs, a
-//! change feed and deterministic fault injection.
+//! change feed and deterministic fault injection (feature `memory`): a test
+//! double for tests, examples, benchmarks and demos, not a store to sync into.
 
 use crate::engine::{RateLimit, TokenBucket};
 use crate::error::{Error, ErrorKind, Result};
