@@ -22,9 +22,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::put;
-use registry_sync::{
-    DeviceId, DeviceRecord, DeviceStatus, ErrorKind, ExternalRegistry, Precondition,
-};
+use registry_sync::model::DeviceStatus;
+use registry_sync::plan::Precondition;
+use registry_sync::{DeviceId, DeviceRecord, ErrorKind, ExternalRegistry};
 use serde::{Deserialize, Serialize};
 
 /// The tag that says which provider owns a device.

@@ -13,13 +13,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ddi_client::{Auth, Client};
-use registry_sync::hawkbit::{HawkbitConfig, HawkbitRegistry};
-use registry_sync::iothub::{ConnectionString, IotHubConfig, IotHubRegistry};
-use registry_sync::journal::MemoryJournal;
-use registry_sync::{
-    DeviceId, DeviceRecord, Engine, EngineConfig, ExternalRegistry, Planner, Policy, Precondition,
-    Removal, ReportedAsAttributes, Scope, Secret, SyncFields,
-};
+use registry_sync::connectors::hawkbit::{HawkbitConfig, HawkbitRegistry};
+use registry_sync::connectors::iothub::{ConnectionString, IotHubConfig, IotHubRegistry};
+use registry_sync::model::Secret;
+use registry_sync::plan::{Field, FieldSet, Precondition, Removal, ReportedAsAttributes};
+use registry_sync::{DeviceId, DeviceRecord, Engine, ExternalRegistry, Planner, Policy, Scope};
 use serde_json::json;
 use testkit::ddi::{ActionId, ActionStatus, Assignment, DdiServer, DistributionId};
 use testkit::iothub::IotHubServer;
@@ -122,37 +120,30 @@ pub async fn run(
         ids.join(", ")
     );
 
-    let hawkbit_config = |read_tokens: bool| {
-        HawkbitConfig::new(
-            &server.url(),
-            "DEFAULT",
-            MGMT_USER,
-            Secret::new(MGMT_PASSWORD),
-        )
-        .map(|c| {
-            c.with_gateway_token(Secret::new(GATEWAY_TOKEN))
-                .with_read_tokens(read_tokens)
-        })
-        .map_err(|e| format!("hawkBit connector: {e}"))
-    };
+    let mut hawkbit_config = HawkbitConfig::new(
+        server.url(),
+        "DEFAULT",
+        MGMT_USER,
+        Secret::new(MGMT_PASSWORD),
+    );
+    hawkbit_config.gateway_token(Secret::new(GATEWAY_TOKEN));
     // The sync leaves tokens alone: hawkBit generates them, the hub's keys
     // are its own (IoT Hub listings carry no keys).
     let tenant = Arc::new(
-        HawkbitRegistry::new(hawkbit_config(false)?).map_err(|e| format!("hawkBit: {e}"))?,
+        HawkbitRegistry::new(hawkbit_config.clone().read_tokens(false))
+            .map_err(|e| format!("hawkBit: {e}"))?,
     );
     let mut policy = Policy::new(Scope::tag("managedBy", HUB));
     policy
         .removal(Removal::Disable {
             reason: format!("deleted from IoT Hub {HUB}").into(),
         })
-        .fields(SyncFields::new(true, false, true, true));
-    let engine = Engine::new(
-        hub.clone(),
-        tenant.clone(),
-        Planner::new(policy, Arc::new(ReportedAsAttributes)),
-        Arc::new(MemoryJournal::new()),
-        EngineConfig::new(),
-    );
+        .fields(FieldSet::all().without(Field::Credentials));
+    let planner = Planner::new(&policy, Arc::new(ReportedAsAttributes))
+        .map_err(|e| format!("planner: {e}"))?;
+    let engine = Engine::builder(hub.clone(), tenant.clone(), planner)
+        .build()
+        .map_err(|e| format!("engine: {e}"))?;
     let first = engine
         .sync_once()
         .await
@@ -164,8 +155,8 @@ pub async fn run(
 
     // Provisioning reads each new target's token; the rollout goes to every
     // target the sync owns.
-    let provisioning =
-        HawkbitRegistry::new(hawkbit_config(true)?).map_err(|e| format!("hawkBit: {e}"))?;
+    let provisioning = HawkbitRegistry::new(hawkbit_config.read_tokens(true))
+        .map_err(|e| format!("hawkBit: {e}"))?;
     let mut actions: Vec<(String, ActionId)> = Vec::new();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut agents = Vec::new();
@@ -237,7 +228,7 @@ pub async fn run(
         let state = match &target {
             None => "missing".to_owned(),
             Some(t) => match &t.status {
-                registry_sync::DeviceStatus::Disabled { reason } => {
+                registry_sync::model::DeviceStatus::Disabled { reason } => {
                     format!("disabled: {}", reason.as_deref().unwrap_or("no reason"))
                 }
                 _ => "enabled".to_owned(),

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use examples::facade::{FacadeConfig, router};
-use registry_sync::iothub::{ConnectionString, IotHubConfig, IotHubRegistry};
+use registry_sync::connectors::iothub::{ConnectionString, IotHubConfig, IotHubRegistry};
 use testkit::iothub::{FaultRule, HubFault, IotHubServer, Route};
 
 struct Running {

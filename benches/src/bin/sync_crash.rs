@@ -16,11 +16,11 @@
 //! delays shortened to 10 ms.
 
 use clap::{Parser, ValueEnum};
+use registry_sync::connectors::memory::MemoryRegistry;
+use registry_sync::engine::{EngineConfig, RetryPolicy};
 use registry_sync::journal::{CrashAfter, FileJournal, JournalStore, audit};
-use registry_sync::{
-    DeviceRecord, DirectMapping, Engine, EngineConfig, MassDeleteGuard, MemoryRegistry, Planner,
-    Policy, RetryPolicy, Scope,
-};
+use registry_sync::plan::{DirectMapping, MassDeleteGuard};
+use registry_sync::{DeviceRecord, Engine, Planner, Policy, Scope};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
@@ -110,22 +110,23 @@ fn fixture(n: usize) -> Fixture {
     }
 }
 
-fn planner() -> Planner {
+fn planner() -> registry_sync::Result<Planner> {
     let mut policy = Policy::new(Scope::tag(OWNER.0, OWNER.1));
-    policy.guard(MassDeleteGuard::new(1.0, 0));
-    Planner::new(policy, Arc::new(DirectMapping))
+    policy.guard(MassDeleteGuard::new().max_fraction(1.0).min_count(0));
+    Planner::new(&policy, Arc::new(DirectMapping))
 }
 
 fn config(route: Route) -> EngineConfig {
-    let quick = RetryPolicy::new(
-        3,
-        Duration::from_millis(10),
-        Duration::from_millis(10),
-        Duration::from_secs(2),
-    );
+    let mut quick = RetryPolicy::new();
+    quick
+        .max_attempts(3)
+        .initial_delay(Duration::from_millis(10))
+        .max_delay(Duration::from_millis(10))
+        .time_limit(Duration::from_secs(2))
+        .jitter(0.0);
     let mut cfg = EngineConfig::new();
     // Keep every record: the audit covers the killed run too.
-    cfg.retry(quick).job_poll(quick).compact_journal(false);
+    cfg.retry(&quick).job_poll(&quick).compact_journal(false);
     match route {
         Route::Single => cfg.bulk_threshold(usize::MAX).job_threshold(usize::MAX),
         Route::Bulk => cfg.job_threshold(usize::MAX),
@@ -134,14 +135,15 @@ fn config(route: Route) -> EngineConfig {
     cfg
 }
 
-fn engine(f: &Fixture, journal: Arc<dyn JournalStore>, route: Route) -> Engine {
-    Engine::new(
-        f.master.clone(),
-        f.replica.clone(),
-        planner(),
-        journal,
-        config(route),
-    )
+fn engine(
+    f: &Fixture,
+    journal: Arc<dyn JournalStore>,
+    route: Route,
+) -> registry_sync::Result<Engine> {
+    Engine::builder(f.master.clone(), f.replica.clone(), planner()?)
+        .journal(journal)
+        .config(&config(route))
+        .build()
 }
 
 /// What a kill inside `write` leaves at the end of the file.
@@ -166,7 +168,7 @@ async fn records_of_clean_run(n: usize, route: Route) -> Result<usize, Box<dyn s
     let f = fixture(n);
     let dir = tempfile::tempdir()?;
     let journal = Arc::new(FileJournal::open(dir.path().join("journal"))?);
-    engine(&f, journal.clone(), route).sync_once().await?;
+    engine(&f, journal.clone(), route)?.sync_once().await?;
     Ok(journal.load().await?.len())
 }
 
@@ -188,7 +190,7 @@ async fn kill_and_resume(
         },
     ));
     let started = Instant::now();
-    let first = engine(&f, killed.clone(), route).sync_once().await;
+    let first = engine(&f, killed.clone(), route)?.sync_once().await;
     let first_time = started.elapsed();
     if first.is_ok() || !killed.crashed().await {
         return Err(format!("limit {limit}: the engine was not killed").into());
@@ -200,10 +202,10 @@ async fn kill_and_resume(
     f.replica.set_offline(false);
     let journal = Arc::new(FileJournal::open(&path)?);
     let started = Instant::now();
-    let report = engine(&f, journal.clone(), route).sync_once().await?;
+    let report = engine(&f, journal.clone(), route)?.sync_once().await?;
     let resume_time = started.elapsed();
 
-    let converged = planner()
+    let converged = planner()?
         .plan(&f.master.snapshot(), &f.replica.snapshot())?
         .is_empty();
     let a = audit(&journal.load().await?);

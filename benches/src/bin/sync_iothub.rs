@@ -21,12 +21,13 @@
 
 use benches::sync_audit::{self, ReplicaWrites};
 use clap::Parser;
-use registry_sync::iothub::{ConnectionString, IotHubConfig, IotHubRegistry};
+use registry_sync::connectors::iothub::{ConnectionString, IotHubConfig, IotHubRegistry};
+use registry_sync::connectors::memory::MemoryRegistry;
+use registry_sync::engine::{EngineConfig, RateLimit};
 use registry_sync::journal::{FileJournal, JournalStore, audit};
-use registry_sync::{
-    DeviceRecord, DirectMapping, Engine, EngineConfig, MemoryRegistry, Planner, Policy, RateLimit,
-    Scope, fetch_snapshot,
-};
+use registry_sync::plan::DirectMapping;
+use registry_sync::registry::fetch_snapshot;
+use registry_sync::{DeviceRecord, Engine, Planner, Policy, Scope};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use testkit::iothub::{IotHubServer, MutationKind, OperationClass, Route, Throttling};
@@ -85,13 +86,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .rate_limit(Some(limit))
         .compact_journal(false)
         .job_threshold(usize::MAX);
-    let engine = Engine::new(
-        master.clone(),
-        hub.clone(),
-        Planner::new(Policy::new(owner()), Arc::new(DirectMapping)),
-        journal.clone(),
-        config,
-    );
+    let planner = Planner::new(&Policy::new(owner()), Arc::new(DirectMapping))?;
+    let engine = Engine::builder(master.clone(), hub.clone(), planner.clone())
+        .journal(journal.clone())
+        .config(&config)
+        .build()?;
 
     // Listing both sides and planning, timed alone (not part of the run):
     // the fixed cost inside `sync_once` before the first write.
@@ -114,8 +113,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map(|m| (m.device_id.as_str(), m.kind == MutationKind::Create)),
     );
     let hub_snapshot = fetch_snapshot(&*hub, 1000).await?;
-    let replan = Planner::new(Policy::new(owner()), Arc::new(DirectMapping))
-        .plan(&master_snapshot, &hub_snapshot)?;
+    let replan = planner.plan(&master_snapshot, &hub_snapshot)?;
 
     let writes = n as f64;
     let achieved = writes / took;

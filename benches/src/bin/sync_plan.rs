@@ -10,10 +10,9 @@
 //! that only builds the two snapshots, one that builds them and plans.
 
 use clap::{Parser, ValueEnum};
-use registry_sync::{
-    Credentials, DeviceRecord, DirectMapping, MassDeleteGuard, Plan, Planner, Policy, Scope,
-    Secret, Snapshot,
-};
+use registry_sync::model::{Credentials, Secret, Snapshot};
+use registry_sync::plan::{DirectMapping, MassDeleteGuard, Plan};
+use registry_sync::{DeviceRecord, Planner, Policy, Scope};
 use std::collections::HashMap;
 use std::process::Command;
 use std::sync::Arc;
@@ -68,10 +67,10 @@ fn snapshots(n: usize) -> registry_sync::Result<(Snapshot, Snapshot)> {
     Ok((master, replica))
 }
 
-fn planner() -> Planner {
+fn planner() -> registry_sync::Result<Planner> {
     let mut policy = Policy::new(Scope::tag(OWNER.0, OWNER.1));
-    policy.guard(MassDeleteGuard::new(0.05, 0));
-    Planner::new(policy, Arc::new(DirectMapping))
+    policy.guard(MassDeleteGuard::new().max_fraction(0.05).min_count(0));
+    Planner::new(&policy, Arc::new(DirectMapping))
 }
 
 /// What the HashMap diff decides for one device.
@@ -140,7 +139,7 @@ fn child(which: Child, n: usize) -> Result<(), Box<dyn std::error::Error>> {
     let (master, replica) = snapshots(n)?;
     let ops = match which {
         Child::Build => 0,
-        Child::Plan => planner().plan(&master, &replica)?.operations().len(),
+        Child::Plan => planner()?.plan(&master, &replica)?.operations().len(),
     };
     std::hint::black_box((&master, &replica));
     println!(
@@ -181,7 +180,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let built = Instant::now();
     let (master, replica) = snapshots(n)?;
     eprintln!("built 2 x {n} records in {:?}", built.elapsed());
-    let planner = planner();
+    let planner = planner()?;
     let plan: Plan = planner.plan(&master, &replica)?;
     let expected = plan.operations().len();
     assert_eq!(expected, n.div_ceil(100), "1 % of the devices drifted");

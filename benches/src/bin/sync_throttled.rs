@@ -17,11 +17,11 @@
 
 use benches::sync_audit::{self, ReplicaWrites};
 use clap::{Parser, ValueEnum};
+use registry_sync::connectors::memory::{MemoryRegistry, MutationKind};
+use registry_sync::engine::{EngineConfig, RateLimit};
 use registry_sync::journal::{FileJournal, JournalStore, audit};
-use registry_sync::{
-    DeviceRecord, DirectMapping, Engine, EngineConfig, MemoryRegistry, MutationKind, Planner,
-    Policy, RateLimit, Scope,
-};
+use registry_sync::plan::DirectMapping;
+use registry_sync::{DeviceRecord, Engine, Planner, Policy, Scope};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -75,13 +75,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Route::Bulk => config.job_threshold(usize::MAX),
         Route::Single => config.bulk_threshold(usize::MAX).job_threshold(usize::MAX),
     };
-    let engine = Engine::new(
-        master.clone(),
-        replica.clone(),
-        Planner::new(Policy::new(owner()), Arc::new(DirectMapping)),
-        journal.clone(),
-        config,
-    );
+    let planner = Planner::new(&Policy::new(owner()), Arc::new(DirectMapping))?;
+    let engine = Engine::builder(master.clone(), replica.clone(), planner.clone())
+        .journal(journal.clone())
+        .config(&config)
+        .build()?;
 
     replica.throttle_above(Some(limit));
     let started = Instant::now();
@@ -99,8 +97,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .iter()
             .map(|m| (m.id.as_str(), m.kind == MutationKind::Create)),
     );
-    let replan = Planner::new(Policy::new(owner()), Arc::new(DirectMapping))
-        .plan(&master.snapshot(), &replica.snapshot())?;
+    let replan = planner.plan(&master.snapshot(), &replica.snapshot())?;
 
     // The budget: the bucket starts full (`burst` tokens), then refills at `rate`.
     let writes = n as f64;

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use examples::facade::{FacadeConfig, router};
-use registry_sync::iothub::{ConnectionString, IotHubConfig, IotHubRegistry};
+use registry_sync::connectors::iothub::{ConnectionString, IotHubConfig, IotHubRegistry};
 
 /// Command-line options.
 #[derive(Debug, Parser)]
@@ -60,12 +60,13 @@ async fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             };
             eprintln!("registry-facade: simulated IoT Hub at {}", server.url());
-            let config = IotHubConfig::new(cs).base_url(server.url());
+            let mut config = IotHubConfig::new(cs);
+            config.base_url(server.url());
             simulator = Some(server);
             config
         }
     };
-    let hub = match IotHubRegistry::new(config) {
+    let hub = match IotHubRegistry::new(&config) {
         Ok(h) => Arc::new(h),
         Err(e) => {
             eprintln!("registry-facade: {e}");
