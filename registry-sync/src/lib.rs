@@ -185,3 +185,8 @@ pub use error::{Error, ErrorKind, Result};
 pub use model::{DeviceId, DeviceRecord};
 pub use plan::{Planner, Policy, Scope};
 pub use registry::{EventSource, ExternalRegistry};
+
+// The README's example is compiled and run as a doc test.
+#[cfg(all(doctest, feature = "memory"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
