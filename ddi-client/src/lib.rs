@@ -44,7 +44,7 @@
 //!
 //! ```no_run
 //! use ddi_client::model::{ActionFeedback, Execution, Finished};
-//! use ddi_client::{Auth, Client};
+//! use ddi_client::{Auth, Client, HistoryRequest};
 //!
 //! # async fn run() -> Result<(), ddi_client::Error> {
 //! let client = Client::builder("https://hawkbit.example.com", "DEFAULT")
@@ -53,7 +53,7 @@
 //! let device = client.controller("device-42")?;
 //! let base = device.poll().await?; // sends If-None-Match after the first poll
 //! if let Some(link) = &base.links.deployment_base {
-//!     let deployment = device.deployment_base(link, None).await?;
+//!     let deployment = device.deployment_base(link, HistoryRequest::Omit).await?;
 //!     for artifact in deployment.deployment.chunks.iter().flat_map(|c| &c.artifacts) {
 //!         device
 //!             .download(artifact)
@@ -100,11 +100,10 @@
 //!
 //! struct Slot;
 //!
-//! #[async_trait::async_trait]
 //! impl Installer for Slot {
 //!     async fn install(&self, _deployment: &DeploymentBase, files: &[PathBuf]) -> InstallOutcome {
 //!         // Write `files` (already verified) to the inactive slot, switch, …
-//!         InstallOutcome { success: !files.is_empty(), code: None, details: vec![] }
+//!         if files.is_empty() { InstallOutcome::failure() } else { InstallOutcome::success() }
 //!     }
 //! }
 //!
@@ -169,13 +168,25 @@
 //! resumes. A file under the artifact's own name is always complete and
 //! verified.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "client")]
 pub mod agent;
+#[cfg(feature = "client")]
 pub mod backoff;
+#[cfg(feature = "client")]
 pub mod client;
+#[cfg(feature = "client")]
 pub mod download;
+#[cfg(feature = "client")]
 pub mod error;
 pub mod model;
 
+#[cfg(feature = "client")]
 pub use backoff::Backoff;
-pub use client::{Auth, AuthScope, Client, ClientBuilder, Controller, PollResponse};
+#[cfg(feature = "client")]
+pub use client::{
+    Auth, AuthScope, Client, ClientBuilder, Controller, HistoryRequest, PollResponse,
+};
+#[cfg(feature = "client")]
 pub use error::{Error, ErrorKind, Result, RetryClass};

@@ -110,7 +110,7 @@ pub mod ditto;
 pub mod etag;
 pub mod hawkbit;
 pub mod iothub;
-mod lenient_enum;
+mod open_enum;
 pub mod mapping;
 pub mod patch;
 pub mod timestamp;

@@ -17,7 +17,7 @@ mod inventory;
 mod nullable;
 pub mod software_updatable;
 mod status;
-mod string_enum;
+mod open_enum;
 mod validate;
 
 pub(crate) use case_fold::from_json_slice;

@@ -8,10 +8,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use crate::iothub::twin::Twin;
-use crate::lenient_enum::lenient_enum;
+use crate::open_enum::open_enum;
 use crate::timestamp::Timestamp;
 
-lenient_enum! {
+open_enum! {
     /// `eventType` (Event Grid) or `type` (CloudEvents).
     pub enum EventType {
         /// An identity was created; `data.twin` is the initial twin.
