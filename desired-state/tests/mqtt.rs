@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use desired_state::agent::{AgentError, DomainAgent, NoopAgent, PhaseContext};
 use desired_state::manager::ManagerConfig;
 use desired_state::model::{
@@ -232,7 +231,6 @@ async fn owner_denying_the_update_rolls_back_and_ends_incomplete() {
 /// A no-op agent whose download and update take a while.
 struct SlowAgent(NoopAgent, Duration);
 
-#[async_trait]
 impl DomainAgent for SlowAgent {
     async fn identify(
         &mut self,
