@@ -143,7 +143,9 @@ impl Installer for SlotInstaller {
         } else {
             InstallOutcome::failure().with_code(3)
         };
-        details.into_iter().fold(outcome, InstallOutcome::with_detail)
+        details
+            .into_iter()
+            .fold(outcome, InstallOutcome::with_detail)
     }
 
     fn on_progress(&self, file: &str, progress: DownloadProgress) {

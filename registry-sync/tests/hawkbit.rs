@@ -1039,7 +1039,7 @@ fn hawkbit_vectors_decode_through_the_connector_models() {
         let attrs: registry_sync::Properties = c
             .data
             .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .filter_map(|(k, v)| Some((k.as_str(), v.as_deref()?)))
             .collect();
         let record = DeviceRecord::new("d").with_attribute("x", "y");
         let mut record = record;

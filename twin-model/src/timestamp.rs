@@ -54,12 +54,11 @@ impl Timestamp {
         const DATE_TIME: &[FormatItem<'_>] =
             time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
         let nanos = instant.nanos.min(999_999_999);
-        let at = OffsetDateTime::from_unix_timestamp(instant.secs)
-            .unwrap_or(if instant.secs < 0 {
-                PrimitiveDateTime::MIN.assume_utc()
-            } else {
-                PrimitiveDateTime::MAX.assume_utc()
-            });
+        let at = OffsetDateTime::from_unix_timestamp(instant.secs).unwrap_or(if instant.secs < 0 {
+            PrimitiveDateTime::MIN.assume_utc()
+        } else {
+            PrimitiveDateTime::MAX.assume_utc()
+        });
         // Formatting a date within the supported range into a String cannot
         // fail; the fallback keeps the type total.
         let date_time = at.format(DATE_TIME).unwrap_or_default();

@@ -378,11 +378,12 @@ fn deployment_strategy() -> impl Strategy<Value = DeploymentBase> {
         prop::collection::vec(chunk, 0..3),
     )
         .prop_map(|(id, download, update, maintenance_window, chunks)| {
-            let mut d = Deployment::default();
-            d.download = download;
-            d.update = update;
-            d.maintenance_window = maintenance_window;
-            d.chunks = chunks;
+            let d = Deployment {
+                download,
+                update,
+                maintenance_window,
+                chunks,
+            };
             DeploymentBase::new(id, d)
         })
 }

@@ -78,7 +78,7 @@ fn twin() -> impl Strategy<Value = Twin> {
         proptest::option::of(prop_oneof![
             Just(DeviceStatus::Enabled),
             Just(DeviceStatus::Disabled),
-            "[a-z]{3}".prop_map(|s| DeviceStatus::from(s))
+            "[a-z]{3}".prop_map(DeviceStatus::from)
         ]),
         proptest::option::of(prop_oneof![
             Just(ConnectionState::Connected),

@@ -222,4 +222,3 @@ fn enum_casing_varies() {
     let odd: Twin = serde_json::from_str(r#"{"deviceId":"d","status":"suspended"}"#).unwrap();
     assert_eq!(serde_json::to_value(&odd).unwrap()["status"], "suspended");
 }
-

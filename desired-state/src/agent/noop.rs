@@ -1,6 +1,5 @@
 //! A domain agent that changes nothing, for demos, tests and benchmarks.
 
-
 use super::{AgentError, DomainAgent, PhaseContext};
 use crate::model::{
     Action, ActionStatus, Association, CommandKind, Component, ComponentRef, DesiredState,

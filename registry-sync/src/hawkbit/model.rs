@@ -3,7 +3,8 @@
 
 use serde::Deserialize;
 
-pub use twin_model::hawkbit::target::{ConfigData, ConfigDataMode, MetadataEntry, Tag, Target};
+pub use ddi_client::model::{ConfigData, ConfigMode as ConfigDataMode};
+pub use twin_model::hawkbit::target::{MetadataEntry, Tag, Target};
 
 /// A paged Management API list (`{content, total, size}`).
 #[non_exhaustive]

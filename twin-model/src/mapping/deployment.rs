@@ -79,13 +79,18 @@ pub enum DeploymentMappingError {
 /// hawkBit's two dashed link relations, spelled in camel case in the twin
 /// as every other member of the layout is; other relations are written
 /// verbatim.
-const LINK_RELATIONS: [(&str, &str); 2] =
-    [("download-http", "downloadHttp"), ("md5sum-http", "md5sumHttp")];
+const LINK_RELATIONS: [(&str, &str); 2] = [
+    ("download-http", "downloadHttp"),
+    ("md5sum-http", "md5sumHttp"),
+];
 
 /// Whether IoT Hub accepts `name` as a twin property name (no `.`, `$` or
 /// space, no control characters).
 fn is_twin_key(name: &str) -> bool {
-    !name.is_empty() && !name.chars().any(|c| matches!(c, '.' | '$' | ' ') || c.is_control())
+    !name.is_empty()
+        && !name
+            .chars()
+            .any(|c| matches!(c, '.' | '$' | ' ') || c.is_control())
 }
 
 fn links_to_twin(links: &ArtifactLinks) -> Option<BTreeMap<String, String>> {
@@ -199,11 +204,7 @@ pub fn deployment_from_desired(
         .get(DEPLOYMENT_PROPERTY)
         .ok_or(DeploymentMappingError::Missing)?;
     let t = TwinDeployment::deserialize(v).map_err(DeploymentMappingError::Shape)?;
-    let mut deployment = Deployment::default();
-    deployment.download = t.download;
-    deployment.update = t.update;
-    deployment.maintenance_window = t.maintenance_window;
-    deployment.chunks = t
+    let chunks = t
         .chunks
         .into_iter()
         .map(|c| {
@@ -224,6 +225,12 @@ pub fn deployment_from_desired(
             chunk
         })
         .collect();
+    let deployment = Deployment {
+        download: t.download,
+        update: t.update,
+        maintenance_window: t.maintenance_window,
+        chunks,
+    };
     Ok(DeploymentBase::new(t.action_id, deployment))
 }
 
