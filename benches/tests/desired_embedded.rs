@@ -10,7 +10,8 @@ use testkit::broker::Broker;
 async fn activities_complete_over_the_embedded_broker() {
     let broker = Broker::start().await.unwrap();
     for chatty in [false, true] {
-        let options = HarnessOptions::new(broker.port()).chatty(chatty);
+        let mut options = HarnessOptions::new(broker.port());
+        options.chatty = chatty;
         let mut harness = ActivityHarness::start(&options).await.unwrap();
         for components in [5, 1_000] {
             let out = harness.run(components).await.unwrap();

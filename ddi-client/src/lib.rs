@@ -44,7 +44,7 @@
 //!
 //! ```no_run
 //! use ddi_client::model::{ActionFeedback, Execution, Finished};
-//! use ddi_client::{Auth, Client};
+//! use ddi_client::{Auth, Client, HistoryRequest};
 //!
 //! # async fn run() -> Result<(), ddi_client::Error> {
 //! let client = Client::builder("https://hawkbit.example.com", "DEFAULT")
@@ -53,7 +53,7 @@
 //! let device = client.controller("device-42")?;
 //! let base = device.poll().await?; // sends If-None-Match after the first poll
 //! if let Some(link) = &base.links.deployment_base {
-//!     let deployment = device.deployment_base(link, None).await?;
+//!     let deployment = device.deployment_base(link, HistoryRequest::Omit).await?;
 //!     for artifact in deployment.deployment.chunks.iter().flat_map(|c| &c.artifacts) {
 //!         device
 //!             .download(artifact)
@@ -100,11 +100,10 @@
 //!
 //! struct Slot;
 //!
-//! #[async_trait::async_trait]
 //! impl Installer for Slot {
 //!     async fn install(&self, _deployment: &DeploymentBase, files: &[PathBuf]) -> InstallOutcome {
 //!         // Write `files` (already verified) to the inactive slot, switch, …
-//!         InstallOutcome { success: !files.is_empty(), code: None, details: vec![] }
+//!         if files.is_empty() { InstallOutcome::failure() } else { InstallOutcome::success() }
 //!     }
 //! }
 //!
@@ -141,26 +140,60 @@
 //!
 //! | feature | default | effect |
 //! |---|---|---|
-//! | `native-tls` | off | use the platform TLS library instead of rustls (rustls stays compiled in: the workspace pins reqwest with `rustls-tls`) |
-//! | `cbor` | off | CBOR documents: [`model::Document::from_cbor`]/`to_cbor` and [`ClientBuilder::cbor`] to speak CBOR with the server |
+//! | `client` | on | [`Client`], [`Controller`], the [`download`]er and the [`agent`]: reqwest with rustls, tokio |
+//! | `native-tls` | off | use the platform TLS library instead of rustls (implies `client`; rustls stays compiled in) |
+//! | `cbor` | off | CBOR documents: [`model::Document::from_cbor`]/`to_cbor`, and with `client` [`ClientBuilder::cbor`] to speak CBOR with the server |
 //!
-//! The models need no feature.
+//! The [`model`] module needs no feature: with `default-features = false`
+//! the crate is the DDI documents alone (serde, serde_json, thiserror and
+//! `time`), for servers, mocks, gateways and other crates that map DDI
+//! documents (`twin-model` uses it this way).
+//!
+//! ```toml
+//! ddi-client = { version = "0.1", default-features = false } # models only
+//! ```
 //!
 //! # Wire and stability rules
 //!
-//! - Decoding is lenient: unknown fields are ignored, unknown enum values are
-//!   kept in an `Other(String)` variant and written back unchanged, ids may be
+//! - Decoding is lenient: unknown fields are ignored, enum values match
+//!   exactly or else ignoring ASCII case, unknown ones are kept in an
+//!   `Other(String)` variant and written back unchanged, ids may be
 //!   JSON strings or numbers, optional server fields (`sha256`, `size`,
 //!   `_links`, `metadata`, …) are `Option` or default to empty.
 //! - Encoding is strict: what a current hawkBit (≥ 0.7) expects. Feedback
 //!   carries `timestamp` and never the legacy `id`; the legacy `time` field
 //!   is sent only on request ([`model::ActionFeedback::with_legacy_time`]).
-//! - Public enums and structs that may grow are `#[non_exhaustive]`; the
-//!   model structs are plain data with public fields and may gain fields in
-//!   a minor release only behind `Option`/defaults that keep decoding
-//!   compatible.
-//! - No reqwest or other dependency type appears in the public API, so
-//!   dependency upgrades are not breaking changes.
+//! - Public enums that may grow are `#[non_exhaustive]`, the open string
+//!   enums included (a value decoded as `Other` today may become a named
+//!   variant in a minor release). Result structs such as
+//!   [`agent::InstallOutcome`] are `#[non_exhaustive]` with constructors.
+//!   The model structs are plain data with public fields, built literally
+//!   or with their `new` constructors; adding a field to one is a breaking
+//!   change and comes only with a major version.
+//!
+//! # API conventions
+//!
+//! - Configuration takes `&mut self` setters that return `&mut Self`, each
+//!   documenting its default, and is validated when it is used
+//!   ([`ClientBuilder`] then [`ClientBuilder::build`], [`agent::Agent`],
+//!   [`download::Download`]).
+//! - Values are built by consuming `with_*` methods
+//!   ([`model::ActionFeedback`], [`model::ConfigData`],
+//!   [`agent::InstallOutcome`], [`model::PollingBounds`]).
+//! - Traits the user implements ([`agent::Installer`]) are native async
+//!   traits: plain `async fn`, no extra crate.
+//!
+//! # Dependency types in the public API
+//!
+//! Three, each a deliberate pass-through; a major version of one of these
+//! crates is a major version of this one. No other dependency's type
+//! (reqwest, hyper, bytes, futures) appears.
+//!
+//! | type | where | why |
+//! |---|---|---|
+//! | `rustls::ClientConfig` | [`ClientBuilder::rustls_config`] | a caller-built TLS configuration (hardware keys, custom verifiers, pinning) |
+//! | `url::Url` | [`Controller::root_url`], [`Controller::resolve`] | resolved request URLs, for logging and for callers that send their own requests |
+//! | `tokio::io::AsyncWrite` | [`download::Download::to_writer`] | stream an artifact into any writer of the caller's runtime |
 //!
 //! # Cancel safety
 //!
@@ -169,13 +202,30 @@
 //! resumes. A file under the artifact's own name is always complete and
 //! verified.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "client")]
 pub mod agent;
+#[cfg(feature = "client")]
 pub mod backoff;
+#[cfg(feature = "client")]
 pub mod client;
+#[cfg(feature = "client")]
 pub mod download;
+#[cfg(feature = "client")]
 pub mod error;
 pub mod model;
 
+#[cfg(feature = "client")]
 pub use backoff::Backoff;
-pub use client::{Auth, AuthScope, Client, ClientBuilder, Controller, PollResponse};
+#[cfg(feature = "client")]
+pub use client::{
+    Auth, AuthScope, Client, ClientBuilder, Controller, HistoryRequest, PollResponse,
+};
+#[cfg(feature = "client")]
 pub use error::{Error, ErrorKind, Result, RetryClass};
+
+// The README's examples are compiled and run as doc tests.
+#[cfg(all(doctest, feature = "client"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

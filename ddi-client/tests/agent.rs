@@ -29,7 +29,6 @@ struct Recorder {
     consent: bool,
 }
 
-#[async_trait::async_trait]
 impl Installer for Recorder {
     async fn install(&self, d: &DeploymentBase, files: &[PathBuf]) -> InstallOutcome {
         let contents = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
@@ -37,21 +36,22 @@ impl Installer for Recorder {
             .lock()
             .unwrap()
             .push((d.id.to_string(), contents));
-        InstallOutcome {
-            success: !self.fail,
-            code: Some(if self.fail { 7 } else { 0 }),
-            details: vec![],
+        if self.fail {
+            InstallOutcome::failure().with_code(7)
+        } else {
+            InstallOutcome::success().with_code(0)
         }
     }
     async fn resume_install(&self, d: &DeploymentBase, files: &[PathBuf]) -> InstallOutcome {
         // This installer's installation is "reboot into the new slot": on
         // resume it only checks that the files it would have booted are there.
         self.resumed.lock().unwrap().push(d.id.to_string());
-        InstallOutcome {
-            success: files.iter().all(|f| f.exists()),
-            code: Some(0),
-            details: vec!["booted the new slot".into()],
-        }
+        let outcome = if files.iter().all(|f| f.exists()) {
+            InstallOutcome::success()
+        } else {
+            InstallOutcome::failure()
+        };
+        outcome.with_code(0).with_detail("booted the new slot")
     }
     async fn consent(&self, _: &ConfirmationBaseAction) -> bool {
         self.consent
@@ -331,7 +331,6 @@ struct Busy {
     busy: Arc<Mutex<bool>>,
 }
 
-#[async_trait::async_trait]
 impl Installer for Busy {
     async fn install(&self, d: &DeploymentBase, files: &[PathBuf]) -> InstallOutcome {
         self.inner.install(d, files).await

@@ -79,7 +79,10 @@ async fn full_update_flow_with_resumed_download() {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let link = link.unwrap_or_else(|| panic!("no deployment offered; log:\n{}", gb.log()));
-    let deployment = ctl.deployment_base(&link, None).await.unwrap();
+    let deployment = ctl
+        .deployment_base(&link, ddi_client::HistoryRequest::Omit)
+        .await
+        .unwrap();
     assert_eq!(deployment.id, ActionId::from_href(&link.href).unwrap());
     assert_eq!(deployment.deployment.download, Some(Handling::Forced));
     let artifact = deployment.deployment.chunks[0].artifacts[0].clone();
@@ -170,7 +173,6 @@ struct Slot {
     installed: Arc<std::sync::Mutex<Vec<u8>>>,
 }
 
-#[async_trait::async_trait]
 impl ddi_client::agent::Installer for Slot {
     async fn install(
         &self,
@@ -178,11 +180,9 @@ impl ddi_client::agent::Installer for Slot {
         files: &[std::path::PathBuf],
     ) -> ddi_client::agent::InstallOutcome {
         *self.installed.lock().unwrap() = std::fs::read(&files[0]).unwrap();
-        ddi_client::agent::InstallOutcome {
-            success: true,
-            code: Some(0),
-            details: vec!["slot b written".into()],
-        }
+        ddi_client::agent::InstallOutcome::success()
+            .with_code(0)
+            .with_detail("slot b written")
     }
     fn attributes(&self) -> ConfigData {
         ConfigData::new(ConfigMode::Merge)

@@ -82,7 +82,10 @@ async fn all_operations_hit_the_right_resource() {
         Ok(Duration::from_secs(86_400))
     );
     let link = base.links.deployment_base.clone().unwrap();
-    let d = c.deployment_base(&link, Some(5)).await.unwrap();
+    let d = c
+        .deployment_base(&link, ddi_client::HistoryRequest::Latest(5))
+        .await
+        .unwrap();
     assert_eq!(d.id, ActionId::new("7"));
     assert_eq!(d.deployment.update, Some(Handling::Attempt));
     let fb = ActionFeedback::new(Execution::Proceeding, Finished::None)
@@ -102,9 +105,12 @@ async fn all_operations_hit_the_right_resource() {
     c.put_config_data(None, &ConfigData::new(ConfigMode::Replace).with("k", "v"))
         .await
         .unwrap();
-    c.installed_base(&c.action_link("installedBase", &ActionId::new("4")), None)
-        .await
-        .unwrap();
+    c.installed_base(
+        &c.action_link("installedBase", &ActionId::new("4")),
+        ddi_client::HistoryRequest::Omit,
+    )
+    .await
+    .unwrap();
     let change = c
         .put_installed_base(&AssignedVersion {
             name: "ds".into(),
@@ -117,7 +123,10 @@ async fn all_operations_hit_the_right_resource() {
     assert!(cb.auto_confirm.active);
     let conf_link = c.action_link("confirmationBase", &ActionId::new("7"));
     assert_eq!(
-        c.confirmation_action(&conf_link, None).await.unwrap().id,
+        c.confirmation_action(&conf_link, ddi_client::HistoryRequest::Omit)
+            .await
+            .unwrap()
+            .id,
         ActionId::new("7")
     );
     let cf = ConfirmationFeedback {
@@ -247,7 +256,10 @@ async fn malformed_document_is_a_decode_error() {
     .await;
     let c = ctl(&srv.url());
     let err = c
-        .deployment_base(&Link::new(format!("{}/x", srv.url())), None)
+        .deployment_base(
+            &Link::new(format!("{}/x", srv.url())),
+            ddi_client::HistoryRequest::Omit,
+        )
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode);

@@ -48,7 +48,10 @@ async fn deployed(server: &DdiServer, c: &Controller) -> (Link, DeploymentBase, 
         &Assignment::default(),
     );
     let link = c.poll().await.unwrap().links.deployment_base.unwrap();
-    let base = c.deployment_base(&link, Some(-1)).await.unwrap();
+    let base = c
+        .deployment_base(&link, ddi_client::HistoryRequest::All)
+        .await
+        .unwrap();
     let art = base.deployment.chunks[0].artifacts[0].clone();
     (link, base, art)
 }
@@ -76,7 +79,10 @@ async fn full_flow_with_history_md5sum_and_feedback() {
     )
     .await
     .unwrap();
-    let again = c.deployment_base(&link, Some(-1)).await.unwrap();
+    let again = c
+        .deployment_base(&link, ddi_client::HistoryRequest::All)
+        .await
+        .unwrap();
     let history = again.action_history.unwrap();
     assert_eq!(
         history.messages.first().map(String::as_str),
@@ -103,7 +109,10 @@ async fn full_flow_with_history_md5sum_and_feedback() {
     // Installed base is now offered and readable.
     let poll = c.poll().await.unwrap();
     let installed = c
-        .installed_base(poll.links.installed_base.as_ref().unwrap(), None)
+        .installed_base(
+            poll.links.installed_base.as_ref().unwrap(),
+            ddi_client::HistoryRequest::Omit,
+        )
         .await
         .unwrap();
     assert_eq!(installed.id, id);
@@ -336,7 +345,10 @@ async fn consent_auto_confirm_and_cancel_flows() {
     );
     let poll = c.poll().await.unwrap();
     let conf_link = poll.links.confirmation_base.unwrap();
-    let pending = c.confirmation_action(&conf_link, Some(10)).await.unwrap();
+    let pending = c
+        .confirmation_action(&conf_link, ddi_client::HistoryRequest::Latest(10))
+        .await
+        .unwrap();
     assert_eq!(pending.confirmation.chunks[0].version, "3.0");
     assert!(pending.action_history.is_none(), "no device messages yet");
     let cb = c.confirmation_base().await.unwrap();

@@ -16,7 +16,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let components: usize = args.get(2).map_or(Ok(1000), |s| s.parse())?;
     let runs: usize = args.get(3).map_or(Ok(5), |s| s.parse())?;
     let chatty = args.get(4).is_some_and(|s| s == "chatty");
-    let mut options = HarnessOptions::new(port).chatty(chatty);
+    let mut options = HarnessOptions::new(port);
+    options.chatty = chatty;
     options.timeout = std::time::Duration::from_secs(20);
     let mut h = ActivityHarness::start(&options).await?;
     eprintln!("harness ready");

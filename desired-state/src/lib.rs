@@ -12,7 +12,7 @@
 //! | [`topic`] | topic names derived from a domain name exactly as Kanto does | none |
 //! | [`manager`] | the update manager as a sans-IO state machine (explicit `now`, outputs to drain), plain-mode routing and the things-mode [`manager::ThingsBridge`] | none |
 //! | [`agent`] | the [`agent::DomainAgent`] trait, the sans-IO [`agent::AgentCore`] and the transport-neutral [`agent::AgentRuntime`] | none |
-//! | `mqtt` | manager and agent services on rumqttc + tokio, a buffering `mqtt::MqttClient`, and `mqtt::harness` for benchmarks | MQTT |
+//! | `mqtt` | manager and agent services on rumqttc + tokio and a buffering `mqtt::MqttClient` (`mqtt::harness`, a ready-made fleet for benchmarks, with feature `test-support`) | MQTT |
 //!
 //! # Quick start: decode a desired state and run the manager one step
 //!
@@ -66,6 +66,7 @@
 //! | feature | default | what it adds |
 //! | --- | --- | --- |
 //! | `mqtt` | yes | the `mqtt` module: rumqttc 0.25 (without its default TLS) and tokio |
+//! | `test-support` | no | `mqtt::harness`: a manager and five no-op agents driven like a cloud would, for benchmarks and demos; outside the semver promise |
 //! | `mqtt-tls` | no | MQTT over TLS (rustls with the ring provider, CA roots and an optional client certificate): a `tls` field on `mqtt::MqttSettings`, `mqtt::TlsSettings::client_config` to check it, and TLS schemes in `mqtt::MqttSettings::from_broker_url`; tested against Mosquitto's TLS listener with client certificates required |
 //!
 //! Without `mqtt` the crate is the models and the sans-IO cores only.
@@ -77,8 +78,9 @@
 //!   always with `activityId`, `timestamp` and `payload` (`null` when empty).
 //!   Captured Kanto output re-encodes byte for byte; the test suite checks it.
 //! - **Decoding is lenient**: unknown keys are ignored, `null` equals a
-//!   missing key, unknown statuses and commands are kept in `Other(String)`
-//!   variants (Leda's `COMPLETE`, `UPDATED`) and re-encoded unchanged.
+//!   missing key, statuses and commands match exactly or else ignoring ASCII
+//!   case, and unknown ones are kept in `Other(String)` variants (Leda's
+//!   `COMPLETE`, `UPDATED`) and re-encoded unchanged.
 //!   As in Go's `encoding/json`, struct keys match exactly or else ignoring
 //!   case (`ActivityID` fills `activityId`); map keys are kept as sent.
 //! - **Topics**: `<domain without '-'>` plus `update` unless it already ends
@@ -100,6 +102,27 @@
 //!   wire encodings only change to match Kanto more closely, and such a change
 //!   is called out in the changelog. Message texts of errors and warnings are
 //!   for people, not for matching.
+//!
+//! # API conventions
+//!
+//! - Configuration is plain data, as Kanto's configuration files are:
+//!   `#[non_exhaustive]` structs with public fields, each documenting its
+//!   default, made by a constructor that takes the required values
+//!   ([`manager::ManagerConfig::with_agents`], `mqtt::MqttSettings::new`),
+//!   then changed field by field.
+//! - Values are refined by consuming methods ([`model::Feedback`]'s
+//!   `with_*`, [`publication::Publication::coalescing`]).
+//! - Traits the user implements ([`agent::DomainAgent`]) are native async
+//!   traits: plain `async fn`, no extra crate.
+//!
+//! # Dependency types in the public API
+//!
+//! None of rumqttc's or tokio's types appear: the MQTT binding takes our
+//! [`publication::Publication`] and settings, and hands out topics and
+//! payloads as `String` and `Vec<u8>`. With `mqtt-tls`,
+//! `mqtt::TlsSettings::client_config` returns a `rustls::ClientConfig`, a
+//! deliberate pass-through for callers that check or reuse it.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod agent;
 pub mod manager;
@@ -108,3 +131,8 @@ pub mod model;
 pub mod mqtt;
 pub mod publication;
 pub mod topic;
+
+// The README's examples are compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use desired_state::agent::{AgentError, DomainAgent, NoopAgent, PhaseContext};
 use desired_state::manager::ManagerConfig;
 use desired_state::model::{
@@ -44,10 +43,9 @@ async fn multi_domain_activity_completes_over_mosquitto() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chatty_agents_complete_over_mosquitto() {
     let Some(b) = broker() else { return };
-    let out =
-        desired_state::mqtt::harness::run_activity(&HarnessOptions::new(b.port()).chatty(true), 50)
-            .await
-            .unwrap();
+    let out = desired_state::mqtt::harness::run_activity(&chatty_options(b.port()), 50)
+        .await
+        .unwrap();
     assert!(out.completed(), "{:?}", out.feedback);
 }
 
@@ -232,7 +230,6 @@ async fn owner_denying_the_update_rolls_back_and_ends_incomplete() {
 /// A no-op agent whose download and update take a while.
 struct SlowAgent(NoopAgent, Duration);
 
-#[async_trait]
 impl DomainAgent for SlowAgent {
     async fn identify(
         &mut self,
@@ -563,4 +560,10 @@ mod tls {
         let connected = tokio::time::timeout(Duration::from_secs(2), client.connected()).await;
         assert!(!matches!(connected, Ok(true)), "plain TCP accepted");
     }
+}
+
+fn chatty_options(port: u16) -> HarnessOptions {
+    let mut options = HarnessOptions::new(port);
+    options.chatty = true;
+    options
 }

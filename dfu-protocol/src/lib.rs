@@ -103,6 +103,7 @@
 //! program and erase of an update (before, half-way and after the
 //! operation), and every boot afterwards starts either the previous image
 //! or the new, verified one.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![no_std]
 #![warn(clippy::std_instead_of_core, clippy::alloc_instead_of_core)]
 
@@ -127,3 +128,8 @@ pub mod sim;
 #[cfg(feature = "smp")]
 pub mod smp;
 pub mod updater;
+
+// The README's examples are compiled and run as doc tests.
+#[cfg(all(doctest, feature = "sim"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -11,7 +11,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use ddi_client::model::DeploymentBase;
 use desired_state::agent::{AgentError, DomainAgent, NoopAgent, PhaseContext};
 use desired_state::manager::{CloudMessage, ManagerConfig};
@@ -176,7 +175,6 @@ impl McuAgent {
     }
 }
 
-#[async_trait]
 impl DomainAgent for McuAgent {
     async fn identify(
         &mut self,

@@ -63,18 +63,13 @@ impl SlotInstaller {
     }
 }
 
-#[async_trait::async_trait]
 impl Installer for SlotInstaller {
     async fn install(&self, deployment: &DeploymentBase, files: &[PathBuf]) -> InstallOutcome {
         if let Err(e) = tokio::fs::create_dir_all(&self.slot).await {
-            return InstallOutcome {
-                success: false,
-                code: Some(1),
-                details: vec![format!(
-                    "cannot create the slot {}: {e}",
-                    self.slot.display()
-                )],
-            };
+            return InstallOutcome::failure().with_code(1).with_detail(format!(
+                "cannot create the slot {}: {e}",
+                self.slot.display()
+            ));
         }
         let mut bytes = 0;
         for file in files {
@@ -84,14 +79,10 @@ impl Installer for SlotInstaller {
             match tokio::fs::copy(file, self.slot.join(name)).await {
                 Ok(n) => bytes += n,
                 Err(e) => {
-                    return InstallOutcome {
-                        success: false,
-                        code: Some(2),
-                        details: vec![format!(
-                            "cannot write {} into the slot: {e}",
-                            file.display()
-                        )],
-                    };
+                    return InstallOutcome::failure().with_code(2).with_detail(format!(
+                        "cannot write {} into the slot: {e}",
+                        file.display()
+                    ));
                 }
             }
         }
@@ -147,11 +138,14 @@ impl Installer for SlotInstaller {
                 activity,
             });
         }
-        InstallOutcome {
-            success,
-            code: Some(if success { 0 } else { 3 }),
-            details,
-        }
+        let outcome = if success {
+            InstallOutcome::success().with_code(0)
+        } else {
+            InstallOutcome::failure().with_code(3)
+        };
+        details
+            .into_iter()
+            .fold(outcome, InstallOutcome::with_detail)
     }
 
     fn on_progress(&self, file: &str, progress: DownloadProgress) {

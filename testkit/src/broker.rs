@@ -484,42 +484,28 @@ fn publish_packet(mut p: Publish, next_pkid: &mut u16) -> Packet {
     Packet::Publish(p)
 }
 
-/// A topic name a client may publish to: not empty, no wildcards.
+/// A topic name a client may publish to: not empty (MQTT 3.1.1 4.7.3,
+/// which rumqttc's check leaves to the caller), no wildcards.
 fn valid_topic(topic: &str) -> bool {
-    !topic.is_empty() && !topic.contains(['+', '#'])
+    !topic.is_empty() && rumqttc::valid_topic(topic)
 }
 
 /// A filter: `+` only as a whole level, `#` only as the whole last level.
 fn valid_filter(filter: &str) -> bool {
-    if filter.is_empty() {
-        return false;
-    }
-    let levels: Vec<&str> = filter.split('/').collect();
-    let last = levels.len() - 1;
-    levels.iter().enumerate().all(|(i, l)| match *l {
-        "+" => true,
-        "#" => i == last,
-        l => !l.contains(['+', '#']),
-    })
+    rumqttc::valid_filter(filter)
 }
 
 /// MQTT 3.1.1 4.7 matching; topics starting with `$` are not matched by a
 /// wildcard in the first level (4.7.2).
 pub(crate) fn topic_matches(topic: &str, filter: &str) -> bool {
-    if topic.starts_with('$') && (filter.starts_with('+') || filter.starts_with('#')) {
+    if topic.starts_with('$') && filter.starts_with(['+', '#']) {
         return false;
     }
-    let mut topics = topic.split('/');
-    for f in filter.split('/') {
-        if f == "#" {
-            return true;
-        }
-        match topics.next() {
-            Some(t) if f == "+" || f == t => {}
-            _ => return false,
-        }
-    }
-    topics.next().is_none()
+    // rumqttc's `matches` refuses every `$` topic (even for `$SYS/#`) and
+    // slices the topic's first byte, which panics on a multi-byte first
+    // character (`é/x`). One constant first level on both sides avoids both
+    // without changing what matches.
+    rumqttc::matches(&format!("_/{topic}"), &format!("_/{filter}"))
 }
 
 #[cfg(test)]

@@ -52,7 +52,7 @@
 //! | [`iothub`] | twins and module twins, identities (all authentication kinds), Edge manifests (schema 1.0/1.1) and `$edgeAgent`/`$edgeHub` reported state, ADM configurations, Event Grid / CloudEvents lifecycle and connection events, import/export lines (JSONL) and jobs, query pages, id rules |
 //! | [`aws`] | shadow update requests, stored documents, delta, documents and error messages, named shadows, topics |
 //! | [`ditto`] | a minimal Ditto thing/feature and protocol envelope |
-//! | [`hawkbit`] | the hawkBit-side types the mappings need: targets, tags, metadata, config data, software modules, DDI deployments (lenient) and feedback (strict) |
+//! | [`hawkbit`] | the hawkBit side of the mappings: Management API targets, tags, metadata and software modules, controller ids, limits; the DDI documents are `ddi-client`'s models, re-exported as [`hawkbit::ddi`] |
 //! | [`validate`] | limits of IoT Hub and AWS, as lists of violations with paths |
 //! | [`patch`] | merge patches, minimal diffs, composition, twin metadata/versions, the AWS update cycle and delta |
 //! | [`mapping`] | twin ↔ hawkBit attributes/metadata/tags, ids, Edge modules ↔ software modules, twin ↔ shadow, Ditto → shadow, deployments ↔ desired patch, progress ↔ DDI feedback |
@@ -64,11 +64,15 @@
 //! | --- | --- | --- |
 //! | *(none)* | | the crate has no optional features; it needs `std` (serde_json maps) |
 //!
+//! Dependencies are pure data crates: serde, serde_json, thiserror, base64,
+//! `time`, and `ddi-client` without its default features (its DDI models
+//! only: no HTTP, no async runtime).
+//!
 //! # Wire and stability rules
 //!
-//! * **Lenient decode**: unknown members are ignored; string enums decode
-//!   case-insensitively and keep unknown values in an `Other(String)`
-//!   variant; timestamps keep their raw text (seven fraction digits, a
+//! * **Lenient decode**: unknown members are ignored; string enums match
+//!   exactly, else ignoring ASCII case, and keep unknown values in an
+//!   `Other(String)` variant; timestamps keep their raw text (seven fraction digits, a
 //!   missing `Z`, `0001-01-01T00:00:00` = never, even impossible dates);
 //!   ETags are opaque (the string `"null"` included).
 //! * **Strict encode**: members are written with the service's spelling
@@ -88,6 +92,13 @@
 //!   `hawkbitDeployment` property) are wire contracts and change only with
 //!   a major version.
 //!
+//! # Dependency types in the public API
+//!
+//! `serde_json::Value` and `Map` (the documents are JSON trees) and
+//! `ddi-client`'s DDI models ([`hawkbit::ddi`]), which the deployment
+//! mapping takes and returns so that DDI documents are declared once. A
+//! major version of either is a major version of this crate.
+//!
 //! # For benchmarks
 //!
 //! * decode + validate a twin: [`iothub::twin::Twin::from_json_validated`]
@@ -102,6 +113,7 @@
 //! twins against a hand-written `serde_json::Value` walk; the `twin_decode`
 //! criterion bench: a 32 KB twin against a plain `serde_json::Value` parse);
 //! the figures are in the workspace's `BENCHMARKS.md`.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod aws;
 pub mod condition;
@@ -110,8 +122,8 @@ pub mod ditto;
 pub mod etag;
 pub mod hawkbit;
 pub mod iothub;
-mod lenient_enum;
 pub mod mapping;
+mod open_enum;
 pub mod patch;
 pub mod timestamp;
 pub mod validate;
@@ -129,3 +141,8 @@ pub(crate) fn json_kind(v: &serde_json::Value) -> &'static str {
         serde_json::Value::Object(_) => "an object",
     }
 }
+
+// The README's examples are compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

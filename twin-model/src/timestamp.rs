@@ -3,6 +3,8 @@
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use time::format_description::FormatItem;
+use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
 /// A point in time as seconds and nanoseconds since the Unix epoch, UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -45,20 +47,27 @@ impl Timestamp {
         Self::parse("0001-01-01T00:00:00Z")
     }
 
-    /// Formats `instant` the way IoT Hub does: seven fractional digits and `Z`.
+    /// Formats `instant` the way IoT Hub does: seven fractional digits and
+    /// `Z`. An instant outside years -9999 to 9999 (which no service writes)
+    /// is clamped to the nearest one inside.
     pub fn from_instant(instant: UtcInstant) -> Self {
-        let days = instant.secs.div_euclid(86_400);
-        let rem = instant.secs.rem_euclid(86_400);
-        let (y, m, d) = civil_from_days(days);
-        let raw = format!(
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:07}Z",
-            rem / 3600,
-            (rem / 60) % 60,
-            rem % 60,
-            instant.nanos / 100
-        );
+        const DATE_TIME: &[FormatItem<'_>] =
+            time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+        let nanos = instant.nanos.min(999_999_999);
+        let at = OffsetDateTime::from_unix_timestamp(instant.secs).unwrap_or(if instant.secs < 0 {
+            PrimitiveDateTime::MIN.assume_utc()
+        } else {
+            PrimitiveDateTime::MAX.assume_utc()
+        });
+        // Formatting a date within the supported range into a String cannot
+        // fail; the fallback keeps the type total.
+        let date_time = at.format(DATE_TIME).unwrap_or_default();
+        let instant = UtcInstant {
+            secs: at.unix_timestamp(),
+            nanos,
+        };
         Self {
-            raw,
+            raw: format!("{date_time}.{:07}Z", nanos / 100),
             instant: Some(instant),
         }
     }
@@ -113,7 +122,10 @@ fn digits(s: &[u8]) -> Option<i64> {
     })
 }
 
-/// `YYYY-MM-DDTHH:MM:SS[.f{1,9}+][Z|±HH:MM]`, missing zone read as UTC.
+/// `YYYY-MM-DDTHH:MM:SS[.f+][Z|±HH:MM]`, missing zone read as UTC. The
+/// shape is checked here because the services' texts are looser than any
+/// RFC 3339 parser (any number of fraction digits, `T`, `t` or a space, a
+/// leap second); the calendar is `time`'s.
 fn parse_instant(text: &str) -> Option<UtcInstant> {
     let b = text.as_bytes();
     if b.len() < 19 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
@@ -125,18 +137,17 @@ fn parse_instant(text: &str) -> Option<UtcInstant> {
     {
         return None;
     }
-    let year = digits(b.get(0..4)?)?;
-    let month = digits(b.get(5..7)?)?;
-    let day = digits(b.get(8..10)?)?;
-    let hour = digits(b.get(11..13)?)?;
-    let minute = digits(b.get(14..16)?)?;
-    let second = digits(b.get(17..19)?)?;
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
-        return None;
-    }
-    if hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
+    let number = |range: std::ops::Range<usize>| digits(b.get(range)?);
+    let year = i32::try_from(number(0..4)?).ok()?;
+    let month = Month::try_from(u8::try_from(number(5..7)?).ok()?).ok()?;
+    let day = u8::try_from(number(8..10)?).ok()?;
+    let hour = u8::try_from(number(11..13)?).ok()?;
+    let minute = u8::try_from(number(14..16)?).ok()?;
+    let second = u8::try_from(number(17..19)?).ok()?;
+    let date = Date::from_calendar_date(year, month, day).ok()?;
+    // A leap second (`:60`) is the first second of the next minute.
+    let leap = i64::from(second == 60);
+    let clock = Time::from_hms(hour, minute, if leap == 1 { 59 } else { second }).ok()?;
     let mut rest = b.get(19..)?;
     let mut nanos: u32 = 0;
     if let Some((&b'.', frac)) = rest.split_first() {
@@ -155,51 +166,23 @@ fn parse_instant(text: &str) -> Option<UtcInstant> {
         rest = frac.get(n..)?;
     }
     let offset = match rest {
-        [] | [b'Z' | b'z'] => 0,
+        [] | [b'Z' | b'z'] => UtcOffset::UTC,
         [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
-            let h = digits(&[*h1, *h2])?;
-            let m = digits(&[*m1, *m2])?;
-            let o = h * 3600 + m * 60;
-            if *sign == b'+' { o } else { -o }
+            let h = i8::try_from(digits(&[*h1, *h2])?).ok()?;
+            let m = i8::try_from(digits(&[*m1, *m2])?).ok()?;
+            if *sign == b'+' {
+                UtcOffset::from_hms(h, m, 0).ok()?
+            } else {
+                UtcOffset::from_hms(-h, -m, 0).ok()?
+            }
         }
         _ => return None,
     };
-    let days = days_from_civil(year, month, day);
-    let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset;
+    let secs = PrimitiveDateTime::new(date, clock)
+        .assume_offset(offset)
+        .unix_timestamp()
+        + leap;
     Some(UtcInstant { secs, nanos })
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        _ => 28,
-    }
-}
-
-// Howard Hinnant's civil calendar algorithms (public domain descriptions).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[cfg(test)]
@@ -234,6 +217,33 @@ mod tests {
         let a = Timestamp::parse("2020-01-01T01:00:00+01:00");
         let b = Timestamp::parse("2020-01-01T00:00:00Z");
         assert_eq!(a.instant(), b.instant());
+    }
+
+    #[test]
+    fn leap_seconds_and_long_fractions_are_read() {
+        let leap = Timestamp::parse("2016-12-31T23:59:60Z").instant().unwrap();
+        let next = Timestamp::parse("2017-01-01T00:00:00Z").instant().unwrap();
+        assert_eq!(leap, next);
+        let long = Timestamp::parse("2024-05-01T12:00:00.12345678912Z");
+        assert_eq!(long.instant().unwrap().nanos, 123_456_789);
+        assert_eq!(Timestamp::parse("2024-05-01T24:00:00Z").instant(), None);
+        assert_eq!(Timestamp::parse("2024-13-01T00:00:00Z").instant(), None);
+        assert_eq!(Timestamp::parse("2023-02-29T00:00:00Z").instant(), None);
+        assert!(Timestamp::parse("2024-02-29T00:00:00Z").instant().is_some());
+    }
+
+    #[test]
+    fn instants_beyond_four_digit_years_are_clamped() {
+        let far = Timestamp::from_instant(UtcInstant {
+            secs: i64::MAX,
+            nanos: 0,
+        });
+        assert_eq!(far.as_str(), "9999-12-31T23:59:59.0000000Z");
+        let t = Timestamp::from_instant(UtcInstant {
+            secs: 1_700_000_000,
+            nanos: 123_456_789,
+        });
+        assert_eq!(t.as_str(), "2023-11-14T22:13:20.1234567Z");
     }
 
     proptest! {

@@ -12,8 +12,7 @@ use serde_json::{Map, Value, json};
 use twin_model::aws::shadow::SectionUpdate;
 use twin_model::aws::topic::ShadowName;
 use twin_model::ditto::ProtocolMessage;
-use twin_model::hawkbit::deployment::DeploymentBase;
-use twin_model::hawkbit::feedback::{ActionFeedback, ActionStatus};
+use twin_model::hawkbit::ddi::{ActionFeedback, ActionId, DeploymentBase, Document, Status};
 use twin_model::iothub::edge::EdgeDeploymentManifest;
 use twin_model::iothub::twin::Twin;
 use twin_model::mapping::attributes::{
@@ -81,18 +80,16 @@ fn ddi_feedback_round_trips_through_reported_progress() {
         .filter(|v| !v.name().contains("INVALID"))
     {
         let fb = ActionFeedback::from_json(&v.bytes()).unwrap();
-        let progress = DeploymentProgress::from_feedback("8", &fb).unwrap();
+        let progress = DeploymentProgress::from_feedback(&ActionId::from(8), &fb).unwrap();
         let reported = progress.to_reported_patch().unwrap();
         let again = DeploymentProgress::from_reported(&reported).unwrap();
         assert_eq!(again.to_feedback(), fb, "{}", v.name());
     }
     for v in dir.with_prefix("status_") {
-        let status: ActionStatus = serde_json::from_slice(&v.bytes()).unwrap();
-        let fb = ActionFeedback {
-            timestamp: None,
-            status,
-        };
-        let progress = DeploymentProgress::from_feedback("8", &fb).unwrap();
+        let status: Status = serde_json::from_slice(&v.bytes()).unwrap();
+        let mut fb = ActionFeedback::new(status.execution.clone(), status.result.finished.clone());
+        fb.status = status;
+        let progress = DeploymentProgress::from_feedback(&ActionId::from(8), &fb).unwrap();
         assert_eq!(progress.state, ProgressState::Installing);
         assert_eq!(progress.to_feedback(), fb, "{}", v.name());
     }
@@ -297,8 +294,8 @@ proptest! {
     fn progress_feedback_round_trip(state in 0usize..9, cnt in proptest::option::of(0u32..10), code in proptest::option::of(any::<i32>())) {
         let states = [ProgressState::Downloading, ProgressState::Downloaded, ProgressState::Installing, ProgressState::Scheduled,
             ProgressState::Resumed, ProgressState::Success, ProgressState::Failure, ProgressState::Canceled, ProgressState::Rejected];
-        let p = DeploymentProgress { action_id: "1".into(), state: states[state], progress: cnt.map(|c| twin_model::hawkbit::feedback::Progress { cnt: c, of: Some(10) }), code, details: vec!["d".into()] };
-        prop_assert_eq!(DeploymentProgress::from_feedback("1", &p.to_feedback()).unwrap(), p);
+        let p = DeploymentProgress { action_id: "1".into(), state: states[state], progress: cnt.map(|c| twin_model::hawkbit::ddi::Progress { cnt: c, of: Some(10) }), code, details: vec!["d".into()] };
+        prop_assert_eq!(DeploymentProgress::from_feedback(&"1".into(), &p.to_feedback()).unwrap(), p);
     }
 }
 
@@ -313,56 +310,62 @@ fn unprefixed_attributes_are_reported_as_unmapped() {
 }
 
 fn deployment_strategy() -> impl Strategy<Value = DeploymentBase> {
-    use twin_model::hawkbit::deployment::{
-        Artifact, ArtifactLinks, Chunk, Deployment, HandlingType, Hashes, Link, MaintenanceWindow,
+    use twin_model::hawkbit::ddi::{
+        Artifact, ArtifactLinks, Chunk, Deployment, Handling, Hashes, Link, MaintenanceWindow,
+        Metadata,
     };
-    use twin_model::hawkbit::target::MetadataEntry;
-    let link = proptest::option::of(
-        "https://[a-z]{1,8}\\.example/[a-z./]{1,20}".prop_map(|href| Link { href }),
+    let relation = prop_oneof![
+        Just("download"),
+        Just("download-http"),
+        Just("md5sum"),
+        Just("md5sum-http"),
+        Just("mirror"),
+    ];
+    let links = prop::collection::btree_map(
+        relation.prop_map(str::to_owned),
+        "https://[a-z]{1,8}\\.example/[a-z./]{1,20}".prop_map(Link::new),
+        0..4,
     );
     let artifact = (
         "[a-zA-Z0-9._ -]{1,16}",
         proptest::option::of(0u64..1 << 40),
-        proptest::option::of("[0-9a-f]{40}"),
-        proptest::option::of((link.clone(), link.clone(), link.clone(), link)),
+        proptest::option::of(proptest::option::of("[0-9a-f]{40}")),
+        links,
     )
-        .prop_map(|(filename, size, sha1, links)| Artifact {
-            filename,
-            hashes: Hashes {
+        .prop_map(|(filename, size, sha1, links)| {
+            let mut a = Artifact::new(filename);
+            a.size = size;
+            a.hashes = sha1.map(|sha1| Hashes {
                 sha1,
                 md5: None,
                 sha256: Some("ab".repeat(32)),
-            },
-            size,
-            links: links.map(|(a, b, c, d)| ArtifactLinks {
-                download: a,
-                download_http: b,
-                md5sum: c,
-                md5sum_http: d,
-            }),
+            });
+            a.links = ArtifactLinks(links);
+            a
         });
     let chunk = (
         "[a-zA-Z]{1,6}",
         "[0-9.]{1,6}",
         "[a-z ]{1,10}",
+        proptest::option::of(any::<bool>()),
         prop::collection::vec(artifact, 0..3),
-        proptest::option::of(prop::collection::vec(
-            ("[a-z]{1,5}", "\\PC{0,10}").prop_map(|(key, value)| MetadataEntry { key, value }),
+        prop::collection::vec(
+            ("[a-z]{1,5}", "\\PC{0,10}").prop_map(|(key, value)| Metadata { key, value }),
             0..2,
-        )),
+        ),
     )
-        .prop_map(|(part, version, name, artifacts, metadata)| Chunk {
-            part,
-            version,
-            name,
-            artifacts,
-            metadata,
+        .prop_map(|(part, version, name, encrypted, artifacts, metadata)| {
+            let mut c = Chunk::new(part, name, version);
+            c.encrypted = encrypted;
+            c.artifacts = artifacts;
+            c.metadata = metadata;
+            c
         });
-    let handling = prop_oneof![
-        Just(HandlingType::Skip),
-        Just(HandlingType::Attempt),
-        Just(HandlingType::Forced)
-    ];
+    let handling = proptest::option::of(prop_oneof![
+        Just(Handling::Skip),
+        Just(Handling::Attempt),
+        Just(Handling::Forced)
+    ]);
     let window = proptest::option::of(prop_oneof![
         Just(MaintenanceWindow::Available),
         Just(MaintenanceWindow::Unavailable)
@@ -374,18 +377,15 @@ fn deployment_strategy() -> impl Strategy<Value = DeploymentBase> {
         window,
         prop::collection::vec(chunk, 0..3),
     )
-        .prop_map(
-            |(id, download, update, maintenance_window, chunks)| DeploymentBase {
-                id,
-                deployment: Deployment {
-                    download,
-                    update,
-                    maintenance_window,
-                    chunks,
-                },
-                action_history: None,
-            },
-        )
+        .prop_map(|(id, download, update, maintenance_window, chunks)| {
+            let d = Deployment {
+                download,
+                update,
+                maintenance_window,
+                chunks,
+            };
+            DeploymentBase::new(id, d)
+        })
 }
 
 proptest! {

@@ -78,7 +78,7 @@ fn twin() -> impl Strategy<Value = Twin> {
         proptest::option::of(prop_oneof![
             Just(DeviceStatus::Enabled),
             Just(DeviceStatus::Disabled),
-            "[a-z]{3}".prop_map(|s| DeviceStatus::parse(&s))
+            "[a-z]{3}".prop_map(DeviceStatus::from)
         ]),
         proptest::option::of(prop_oneof![
             Just(ConnectionState::Connected),
@@ -285,7 +285,7 @@ proptest! {
         let _ = ExportImportDevice::from_json_lines(&bytes);
         let _ = twin_model::iothub::event_grid::IotHubEvent::decode_batch(&bytes);
         let _ = twin_model::iothub::edge::EdgeDeploymentManifest::from_json(&bytes);
-        let _ = twin_model::hawkbit::deployment::DeploymentBase::from_json(&bytes);
+        let _ = <twin_model::hawkbit::ddi::DeploymentBase as twin_model::hawkbit::ddi::Document>::from_json(&bytes);
     }
 
     #[test]

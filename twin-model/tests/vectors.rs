@@ -11,7 +11,8 @@ use twin_model::aws::shadow::{
     CLIENT_TOKEN_MAX_BYTES, ShadowDeltaMessage, ShadowDocument, ShadowUpdateRequest,
 };
 use twin_model::ditto::ProtocolMessage;
-use twin_model::hawkbit::target::{ConfigData, Tag, Target};
+use twin_model::hawkbit::ddi::ConfigData;
+use twin_model::hawkbit::target::{Tag, Target};
 use twin_model::iothub::configuration::Configuration;
 use twin_model::iothub::edge::EdgeDeploymentManifest;
 use twin_model::iothub::event_grid::IotHubEvent;
@@ -220,33 +221,4 @@ fn enum_casing_varies() {
     assert_eq!(out["authenticationType"], "selfSigned");
     let odd: Twin = serde_json::from_str(r#"{"deviceId":"d","status":"suspended"}"#).unwrap();
     assert_eq!(serde_json::to_value(&odd).unwrap()["status"], "suspended");
-}
-
-#[test]
-fn ddi_deployments_and_feedback_decode() {
-    use twin_model::hawkbit::deployment::DeploymentBase;
-    use twin_model::hawkbit::feedback::ActionFeedback;
-    let Some(dir) = testkit::vectors::dir("ddi") else {
-        return;
-    };
-    for v in dir.with_prefix("deployment-base_") {
-        let d =
-            DeploymentBase::from_json(&v.bytes()).unwrap_or_else(|e| panic!("{}: {e}", v.name()));
-        assert!(!d.id.is_empty(), "{}", v.name());
-    }
-    for v in dir.with_prefix("feedback_") {
-        let r = ActionFeedback::from_json(&v.bytes());
-        if v.name().contains("INVALID") {
-            let e = r.expect_err(v.name());
-            assert!(
-                e.to_string().contains("ddi action feedback"),
-                "{}",
-                v.name()
-            );
-        } else {
-            let fb = r.unwrap_or_else(|e| panic!("{}: {e}", v.name()));
-            let original: Value = serde_json::from_slice(&v.bytes()).unwrap();
-            assert_eq!(original, serde_json::to_value(&fb).unwrap(), "{}", v.name());
-        }
-    }
 }

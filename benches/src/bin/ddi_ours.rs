@@ -168,7 +168,9 @@ async fn download(
         .links
         .deployment_base
         .ok_or("the controller has no deployment")?;
-    let deployment = device.deployment_base(&link, None).await?;
+    let deployment = device
+        .deployment_base(&link, ddi_client::HistoryRequest::Omit)
+        .await?;
     let artifact = deployment
         .deployment
         .chunks

@@ -80,7 +80,8 @@ fn median(mut v: Vec<f64>) -> (f64, f64, f64) {
 }
 
 fn options(port: u16, chatty: bool) -> HarnessOptions {
-    let mut o = HarnessOptions::new(port).chatty(chatty);
+    let mut o = HarnessOptions::new(port);
+    o.chatty = chatty;
     o.timeout = Duration::from_secs(60);
     o
 }

@@ -30,7 +30,7 @@ pub use decide::{ActionState, ConsentPolicy, Decision, DeviceWishes, Offer, Phas
 use tokio::sync::watch;
 
 use self::state_file::StateFile;
-use crate::client::Controller;
+use crate::client::{Controller, HistoryRequest};
 use crate::download::{DownloadProgress, safe_file_name};
 use crate::error::{Error, ErrorKind, Result, RetryClass};
 use crate::model::{
@@ -39,7 +39,12 @@ use crate::model::{
 };
 
 /// What the installer reports.
+///
+/// Built with [`InstallOutcome::success`] or [`InstallOutcome::failure`]
+/// and the `with_*` methods, so that fields added later do not break
+/// installers.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InstallOutcome {
     /// Whether the update is installed.
     pub success: bool,
@@ -49,12 +54,70 @@ pub struct InstallOutcome {
     pub details: Vec<String>,
 }
 
+impl InstallOutcome {
+    /// The update is installed.
+    pub fn success() -> Self {
+        Self {
+            success: true,
+            code: None,
+            details: Vec::new(),
+        }
+    }
+
+    /// The update could not be installed.
+    pub fn failure() -> Self {
+        Self {
+            success: false,
+            ..Self::success()
+        }
+    }
+
+    /// Sets the device status code reported to the server.
+    #[must_use]
+    pub fn with_code(mut self, code: i32) -> Self {
+        self.code = Some(code);
+        self
+    }
+
+    /// Adds a message for the server (sanitised and split as
+    /// [`ActionFeedback::with_detail`] does when it is sent).
+    #[must_use]
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.details.push(detail.into());
+        self
+    }
+}
+
 /// The device side of an update: what to install and how.
-#[async_trait::async_trait]
+///
+/// Implement the methods as `async fn`: the futures must be `Send`, because
+/// the agent may run on a multi-threaded runtime. No extra crate (such as
+/// `async-trait`) is needed.
+///
+/// ```
+/// use std::path::PathBuf;
+/// use ddi_client::agent::{InstallOutcome, Installer};
+/// use ddi_client::model::DeploymentBase;
+///
+/// struct Slot;
+///
+/// impl Installer for Slot {
+///     async fn install(&self, _deployment: &DeploymentBase, files: &[PathBuf]) -> InstallOutcome {
+///         match files {
+///             [] => InstallOutcome::failure().with_detail("nothing to install"),
+///             _ => InstallOutcome::success(),
+///         }
+///     }
+/// }
+/// ```
 pub trait Installer: Send + Sync {
     /// Installs the verified files of `deployment` (one path per artifact, in
     /// chunk order).
-    async fn install(&self, deployment: &DeploymentBase, files: &[PathBuf]) -> InstallOutcome;
+    fn install(
+        &self,
+        deployment: &DeploymentBase,
+        files: &[PathBuf],
+    ) -> impl Future<Output = InstallOutcome> + Send;
 
     /// Called instead of [`Self::install`] when the agent starts and finds
     /// that an earlier run started installing `deployment` but recorded no
@@ -63,24 +126,24 @@ pub trait Installer: Send + Sync {
     /// reboots into the new image should check here whether it booted and
     /// report that, not install again. Default: install again, so plain
     /// installers must be idempotent.
-    async fn resume_install(
+    fn resume_install(
         &self,
         deployment: &DeploymentBase,
         files: &[PathBuf],
-    ) -> InstallOutcome {
-        self.install(deployment, files).await
+    ) -> impl Future<Output = InstallOutcome> + Send {
+        self.install(deployment, files)
     }
 
     /// Whether to confirm an action that waits for consent. Default: yes.
-    async fn consent(&self, _action: &ConfirmationBaseAction) -> bool {
-        true
+    fn consent(&self, _action: &ConfirmationBaseAction) -> impl Future<Output = bool> + Send {
+        std::future::ready(true)
     }
 
     /// Whether to postpone installing a soft action (`update: attempt`), for
     /// example while the device is busy; it stays downloaded and is asked
     /// again at the next poll. Forced actions are never deferred. Default: no.
-    async fn defer_install(&self, _deployment: &DeploymentBase) -> bool {
-        false
+    fn defer_install(&self, _deployment: &DeploymentBase) -> impl Future<Output = bool> + Send {
+        std::future::ready(false)
     }
 
     /// Attributes sent when the server asks for `configData`. Default: none.
@@ -258,12 +321,18 @@ impl<I: Installer + 'static> Agent<I> {
             }
         } else if let Some(link) = &links.confirmation_base {
             Offer::Confirmation {
-                action: self.controller.confirmation_action(link, None).await?,
+                action: self
+                    .controller
+                    .confirmation_action(link, HistoryRequest::Omit)
+                    .await?,
                 link: link.clone(),
             }
         } else if let Some(link) = &links.deployment_base {
             Offer::Deployment {
-                base: self.controller.deployment_base(link, None).await?,
+                base: self
+                    .controller
+                    .deployment_base(link, HistoryRequest::Omit)
+                    .await?,
                 link: link.clone(),
             }
         } else {

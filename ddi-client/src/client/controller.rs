@@ -32,6 +32,22 @@ pub enum PollResponse {
     NotModified,
 }
 
+/// How much of an action's history to ask for with `deploymentBase`,
+/// `installedBase` and `confirmationBase` requests (hawkBit's `actionHistory`
+/// query parameter): the server status and the device's earlier feedback
+/// messages, newest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum HistoryRequest {
+    /// No history (the parameter is left out).
+    #[default]
+    Omit,
+    /// At most this many of the latest messages.
+    Latest(u32),
+    /// Every message the server keeps.
+    All,
+}
+
 /// The outcome of `PUT installedBase`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -134,9 +150,15 @@ impl Controller {
         Link::new(self.under_root(&[kind, id.as_str()]).to_string())
     }
 
-    fn with_history(&self, link: &Link, history: Option<i32>) -> Result<Url> {
+    fn with_history(&self, link: &Link, history: HistoryRequest) -> Result<Url> {
         let mut url = self.resolve(link)?;
-        if let Some(n) = history {
+        let count = match history {
+            HistoryRequest::Omit => None,
+            HistoryRequest::Latest(n) => Some(i64::from(n)),
+            // hawkBit's spelling of "every message it keeps"
+            HistoryRequest::All => Some(-1),
+        };
+        if let Some(n) = count {
             url.query_pairs_mut()
                 .append_pair("actionHistory", &n.to_string());
         }
@@ -198,11 +220,11 @@ impl Controller {
     }
 
     /// Operation 2: `GET deploymentBase/{id}` via its link (`c=` kept), with
-    /// up to `history` earlier messages (`Some(-1)` for all the server keeps).
+    /// as much of the action's history as `history` asks for.
     pub async fn deployment_base(
         &self,
         link: &Link,
-        history: Option<i32>,
+        history: HistoryRequest,
     ) -> Result<DeploymentBase> {
         let url = self.with_history(link, history)?;
         self.shared.fetch(&self.api(Method::GET, url)).await
@@ -249,7 +271,7 @@ impl Controller {
     pub async fn installed_base(
         &self,
         link: &Link,
-        history: Option<i32>,
+        history: HistoryRequest,
     ) -> Result<DeploymentBase> {
         let url = self.with_history(link, history)?;
         self.shared.fetch(&self.api(Method::GET, url)).await
@@ -282,7 +304,7 @@ impl Controller {
     pub async fn confirmation_action(
         &self,
         link: &Link,
-        history: Option<i32>,
+        history: HistoryRequest,
     ) -> Result<ConfirmationBaseAction> {
         let url = self.with_history(link, history)?;
         self.shared.fetch(&self.api(Method::GET, url)).await

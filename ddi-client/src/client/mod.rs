@@ -10,7 +10,9 @@ use std::time::Duration;
 use url::Url;
 
 pub use auth::{Auth, AuthScope};
-pub use controller::{AutoConfirmChange, Controller, InstalledBaseChange, PollResponse};
+pub use controller::{
+    AutoConfirmChange, Controller, HistoryRequest, InstalledBaseChange, PollResponse,
+};
 
 use crate::backoff::Backoff;
 use crate::error::{Error, ErrorKind, Result};

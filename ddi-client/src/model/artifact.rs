@@ -78,6 +78,16 @@ impl ArtifactLinks {
 }
 
 impl Artifact {
+    /// An artifact named `filename`, without hashes, size or links yet.
+    pub fn new(filename: impl Into<String>) -> Self {
+        Self {
+            filename: filename.into(),
+            hashes: None,
+            size: None,
+            links: ArtifactLinks::default(),
+        }
+    }
+
     /// The link to download from; see [`ArtifactLinks::download`].
     pub fn download_link(&self) -> Option<&Link> {
         self.links.download()

@@ -55,9 +55,10 @@ impl ConfigData {
     /// Also sends the fields servers before 0.3.0M7 required on `configData`
     /// (its body was a feedback document then): `time` for `unix_ms` and a
     /// `closed`/`success` `status`. Current servers ignore them, so they are
-    /// off by default.
+    /// off by default. `time` is left out for an instant outside years
+    /// 0–9999, which the legacy format cannot spell.
     pub fn with_legacy_fields(mut self, unix_ms: i64) -> Self {
-        self.legacy_time = Some(legacy_time_from_ms(unix_ms));
+        self.legacy_time = legacy_time_from_ms(unix_ms);
         self.legacy_status = Some(ActionFeedback::new(Execution::Closed, Finished::Success).status);
         self
     }
@@ -81,12 +82,19 @@ impl ConfigData {
 }
 
 fn valid_attribute(s: &str) -> bool {
-    s.chars().count() <= MAX_ATTRIBUTE_CHARS
-        && s.chars().all(|c| {
-            c.is_ascii_alphanumeric()
-                || c.is_ascii_whitespace()
-                || "_-!@#$%^&*()+=[]{}|;:'\",.<>/\\?".contains(c)
-        })
+    s.chars().count() <= MAX_ATTRIBUTE_CHARS && is_attribute_text(s)
+}
+
+/// Whether hawkBit accepts every character of `s` in an attribute key or
+/// value: ASCII letters, digits, whitespace and
+/// `_-!@#$%^&*()+=[]{}|;:'",.<>/\?`. Anything else (all of non-ASCII) makes
+/// the server answer `400 invalidTargetAttributes` for the whole body.
+pub fn is_attribute_text(s: &str) -> bool {
+    s.chars().all(|c| {
+        c.is_ascii_alphanumeric()
+            || c.is_ascii_whitespace()
+            || "_-!@#$%^&*()+=[]{}|;:'\",.<>/\\?".contains(c)
+    })
 }
 
 #[cfg(test)]

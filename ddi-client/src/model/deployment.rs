@@ -136,6 +136,36 @@ pub struct ActionHistory {
     pub messages: Vec<String>,
 }
 
+impl DeploymentBase {
+    /// A deployment base without action history.
+    pub fn new(id: impl Into<ActionId>, deployment: Deployment) -> Self {
+        Self {
+            id: id.into(),
+            deployment,
+            action_history: None,
+        }
+    }
+}
+
+impl Chunk {
+    /// A chunk of software module `name` `version` of type `part`, not
+    /// encrypted, without artifacts or metadata yet.
+    pub fn new(
+        part: impl Into<String>,
+        name: impl Into<String>,
+        version: impl Into<String>,
+    ) -> Self {
+        Self {
+            part: part.into(),
+            version: version.into(),
+            name: name.into(),
+            encrypted: None,
+            artifacts: Vec::new(),
+            metadata: Vec::new(),
+        }
+    }
+}
+
 impl Deployment {
     /// Whether the server asks for download only (download-only actions, or
     /// a closed maintenance window).

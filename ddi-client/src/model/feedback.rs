@@ -135,9 +135,10 @@ impl ActionFeedback {
     }
 
     /// Also sends the legacy `time` field derived from `timestamp`, for
-    /// servers older than hawkBit 0.3.0M8. Does nothing without a timestamp.
+    /// servers older than hawkBit 0.3.0M8. Does nothing without a timestamp
+    /// or for one outside years 0–9999.
     pub fn with_legacy_time(mut self) -> Self {
-        self.legacy_time = self.timestamp.map(legacy_time_from_ms);
+        self.legacy_time = self.timestamp.and_then(legacy_time_from_ms);
         self
     }
 
@@ -188,32 +189,16 @@ fn push_detail(details: &mut Vec<String>, detail: &str) {
     }
 }
 
-/// `yyyyMMdd'T'HHmmss` in UTC for a Unix time in milliseconds.
-pub(crate) fn legacy_time_from_ms(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
-}
-
-/// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+/// `yyyyMMdd'T'HHmmss` in UTC for a Unix time in milliseconds, `None` for
+/// an instant outside years 0–9999 (the field has four year digits).
+pub(crate) fn legacy_time_from_ms(ms: i64) -> Option<String> {
+    const LEGACY: &[time::format_description::FormatItem<'_>] =
+        time::macros::format_description!("[year][month][day]T[hour][minute][second]");
+    let instant = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)).ok()?;
+    if !(0..=9999).contains(&instant.year()) {
+        return None;
+    }
+    instant.format(LEGACY).ok()
 }
 
 #[cfg(test)]
@@ -223,8 +208,15 @@ mod tests {
     #[test]
     fn legacy_time_matches_known_instant() {
         // 2021-08-03T13:31:41.890Z
-        assert_eq!(legacy_time_from_ms(1_627_997_501_890), "20210803T133141");
-        assert_eq!(legacy_time_from_ms(0), "19700101T000000");
+        assert_eq!(
+            legacy_time_from_ms(1_627_997_501_890).as_deref(),
+            Some("20210803T133141")
+        );
+        assert_eq!(legacy_time_from_ms(0).as_deref(), Some("19700101T000000"));
+        assert_eq!(legacy_time_from_ms(-1).as_deref(), Some("19691231T235959"));
+        // beyond four year digits there is no legacy spelling
+        assert_eq!(legacy_time_from_ms(i64::MAX), None);
+        assert_eq!(legacy_time_from_ms(-62_167_219_200_001), None);
     }
 
     #[test]

@@ -52,6 +52,12 @@ impl From<i64> for ActionId {
     }
 }
 
+impl From<String> for ActionId {
+    fn from(v: String) -> Self {
+        Self(v)
+    }
+}
+
 impl From<&str> for ActionId {
     fn from(v: &str) -> Self {
         Self(v.to_owned())

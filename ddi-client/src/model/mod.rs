@@ -30,7 +30,7 @@ use serde::de::DeserializeOwned;
 
 pub use artifact::{Artifact, ArtifactLinks, Hashes};
 pub use cancel::{CancelAction, CancelActionStop};
-pub use config_data::{ConfigData, ConfigMode, MAX_ATTRIBUTE_CHARS};
+pub use config_data::{ConfigData, ConfigMode, MAX_ATTRIBUTE_CHARS, is_attribute_text};
 pub use confirmation::{
     ActivateAutoConfirm, AutoConfirmState, Confirmation, ConfirmationBase, ConfirmationBaseAction,
     ConfirmationFeedback, ConfirmationLinks,

@@ -11,7 +11,7 @@ mod containers_config;
 mod core;
 mod noop;
 
-use async_trait::async_trait;
+use std::future::Future;
 
 pub use containers_config::{ConnectionSection, ContainersAgentConfig, UpdateAgentSection};
 pub use core::{AgentCore, AgentStep, AgentWarning};
@@ -136,29 +136,46 @@ impl PhaseContext<'_> {
 /// A domain's update logic. Each phase method does its work and returns; the
 /// runtime reports statuses around it. Phases the domain does not need can
 /// return `Ok(())` at once.
-#[async_trait]
+///
+/// Implement the methods as `async fn`; their futures must be `Send` (the
+/// MQTT binding runs the agent in a tokio task). No extra crate is needed.
 pub trait DomainAgent: Send {
     /// Works out the actions for `desired` (this domain's part only); ids are
     /// prefixed, `domain:component`. An error answers `IDENTIFICATION_FAILED`.
-    async fn identify(
+    fn identify(
         &mut self,
         desired: &DesiredState,
         ctx: &mut PhaseContext<'_>,
-    ) -> Result<Vec<Action>, AgentError>;
+    ) -> impl Future<Output = Result<Vec<Action>, AgentError>> + Send;
     /// Fetches what the actions need.
-    async fn download(&mut self, ctx: &mut PhaseContext<'_>) -> Result<(), AgentError>;
+    fn download(
+        &mut self,
+        ctx: &mut PhaseContext<'_>,
+    ) -> impl Future<Output = Result<(), AgentError>> + Send;
     /// Installs.
-    async fn update(&mut self, ctx: &mut PhaseContext<'_>) -> Result<(), AgentError>;
+    fn update(
+        &mut self,
+        ctx: &mut PhaseContext<'_>,
+    ) -> impl Future<Output = Result<(), AgentError>> + Send;
     /// Switches to the new version.
-    async fn activate(&mut self, ctx: &mut PhaseContext<'_>) -> Result<(), AgentError>;
+    fn activate(
+        &mut self,
+        ctx: &mut PhaseContext<'_>,
+    ) -> impl Future<Output = Result<(), AgentError>> + Send;
     /// Returns to the previous version (after DOWNLOAD_SUCCESS, UPDATE_SUCCESS
     /// or ACTIVATION_SUCCESS).
-    async fn rollback(&mut self, ctx: &mut PhaseContext<'_>) -> Result<(), AgentError>;
+    fn rollback(
+        &mut self,
+        ctx: &mut PhaseContext<'_>,
+    ) -> impl Future<Output = Result<(), AgentError>> + Send;
     /// Removes leftovers; runs after success and after any failure.
-    async fn cleanup(&mut self, ctx: &mut PhaseContext<'_>) -> Result<(), AgentError>;
+    fn cleanup(
+        &mut self,
+        ctx: &mut PhaseContext<'_>,
+    ) -> impl Future<Output = Result<(), AgentError>> + Send;
     /// The domain's inventory: an APPLICATION root node with `domain=<domain>`
     /// and the components as `domain:name` nodes.
-    async fn current_state(&mut self) -> Inventory;
+    fn current_state(&mut self) -> impl Future<Output = Inventory> + Send;
 }
 
 /// Drives a [`DomainAgent`] from raw messages. Transport-agnostic: the MQTT

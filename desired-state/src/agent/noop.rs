@@ -1,7 +1,5 @@
 //! A domain agent that changes nothing, for demos, tests and benchmarks.
 
-use async_trait::async_trait;
-
 use super::{AgentError, DomainAgent, PhaseContext};
 use crate::model::{
     Action, ActionStatus, Association, CommandKind, Component, ComponentRef, DesiredState,
@@ -70,7 +68,6 @@ impl NoopAgent {
     }
 }
 
-#[async_trait]
 impl DomainAgent for NoopAgent {
     async fn identify(
         &mut self,

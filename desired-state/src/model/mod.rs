@@ -15,9 +15,9 @@ mod error;
 mod feedback;
 mod inventory;
 mod nullable;
+mod open_enum;
 pub mod software_updatable;
 mod status;
-mod string_enum;
 mod validate;
 
 pub(crate) use case_fold::from_json_slice;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::nullable::{is_empty_str, is_zero, null_default};
-use super::string_enum::string_enum;
+use super::open_enum::open_enum;
 
 /// The feature's definition.
 pub const SOFTWARE_UPDATABLE_DEFINITION: &str =
@@ -217,7 +217,7 @@ pub struct Dependency {
     pub kind: String,
 }
 
-string_enum! {
+open_enum! {
     /// `lastOperation.status` values.
     pub enum OperationStatusKind {
         /// Accepted.

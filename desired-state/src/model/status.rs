@@ -1,8 +1,8 @@
 //! Feedback and action statuses.
 
-use super::string_enum::string_enum;
+use super::open_enum::open_enum;
 
-string_enum! {
+open_enum! {
     /// The `status` of a desired-state feedback.
     ///
     /// One type serves both audiences, as in Kanto: agents report the
@@ -100,7 +100,7 @@ impl Status {
     }
 }
 
-string_enum! {
+open_enum! {
     /// The status of one action (one component) in a feedback.
     ///
     /// Unknown values (Leda's `UPDATED`) are kept in [`ActionStatus::Other`].
@@ -148,7 +148,7 @@ impl ActionStatus {
     }
 }
 
-string_enum! {
+open_enum! {
     /// A command from the update manager to an agent, or the subject of an
     /// owner-consent request. There is no `COMMIT`.
     pub enum CommandKind {
@@ -165,7 +165,7 @@ string_enum! {
     }
 }
 
-string_enum! {
+open_enum! {
     /// The owner's answer to a consent request.
     pub enum ConsentStatus {
         /// The owner agrees.
@@ -175,7 +175,7 @@ string_enum! {
     }
 }
 
-string_enum! {
+open_enum! {
     /// The `type` of a software node in a current-state inventory.
     pub enum SoftwareType {
         /// A system image.

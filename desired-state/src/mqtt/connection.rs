@@ -22,8 +22,8 @@ pub enum ConnectionEvent {
     Message {
         /// Its topic.
         topic: String,
-        /// Its payload (shared with the receive buffer, not copied).
-        payload: bytes::Bytes,
+        /// Its payload.
+        payload: Vec<u8>,
     },
     /// The connection dropped; publications are buffered until it is back.
     Disconnected(String),
@@ -44,7 +44,7 @@ struct Outbox {
 
 /// Publishes through a [`Connection`]; cheap to clone.
 #[derive(Debug, Clone)]
-pub struct Publisher {
+pub(crate) struct Publisher {
     client: AsyncClient,
     outbox: Arc<Mutex<Outbox>>,
 }
@@ -56,7 +56,7 @@ fn lock(m: &Mutex<Outbox>) -> MutexGuard<'_, Outbox> {
 
 impl Publisher {
     /// Queues `p` (QoS 1) and hands it to the client if connected.
-    pub fn publish(&self, p: Publication) {
+    pub(crate) fn publish(&self, p: Publication) {
         let mut o = lock(&self.outbox);
         if let Some(key) = &p.coalesce_key
             && let Some(waiting) = o
@@ -76,13 +76,13 @@ impl Publisher {
     }
 
     /// Number of publications not yet acknowledged by the broker.
-    pub fn pending(&self) -> usize {
+    pub(crate) fn pending(&self) -> usize {
         let o = lock(&self.outbox);
         o.queued.len() + o.handed.len() + o.inflight.len()
     }
 
     /// Disconnects; the connection task ends.
-    pub fn stop(&self) {
+    pub(crate) fn stop(&self) {
         lock(&self.outbox).stopping = true;
         let _ = self.client.try_disconnect();
     }
@@ -118,7 +118,7 @@ fn flush(client: &AsyncClient, o: &mut Outbox) {
 }
 
 /// A connection: spawn [`Connection::run`] and read events from the receiver.
-pub struct Connection {
+pub(crate) struct Connection {
     eventloop: EventLoop,
     publisher: Publisher,
     subscriptions: Vec<String>,
@@ -150,7 +150,7 @@ fn client_id(prefix: &str) -> String {
 impl Connection {
     /// A connection that subscribes to `subscriptions` (QoS 1) each time it
     /// connects. Nothing happens until [`Connection::run`] is polled.
-    pub fn new(settings: &MqttSettings, name: &str, subscriptions: Vec<String>) -> Self {
+    pub(crate) fn new(settings: &MqttSettings, name: &str, subscriptions: Vec<String>) -> Self {
         let id = settings
             .client_id
             .clone()
@@ -194,13 +194,13 @@ impl Connection {
     }
 
     /// A handle to publish with.
-    pub fn publisher(&self) -> Publisher {
+    pub(crate) fn publisher(&self) -> Publisher {
         self.publisher.clone()
     }
 
     /// Drives the connection until [`Publisher::stop`], reconnecting with
     /// exponential backoff; events go to `events`.
-    pub async fn run(mut self, events: mpsc::UnboundedSender<ConnectionEvent>) {
+    pub(crate) async fn run(mut self, events: mpsc::UnboundedSender<ConnectionEvent>) {
         if let Some(e) = &self.unusable {
             tracing::error!(error = %e, "mqtt connection not started");
             return;
@@ -239,7 +239,7 @@ impl Connection {
                 Ok(Event::Incoming(Packet::Publish(p))) => {
                     let ev = ConnectionEvent::Message {
                         topic: p.topic,
-                        payload: p.payload,
+                        payload: Vec::from(p.payload),
                     };
                     if events.send(ev).is_err() {
                         self.publisher.stop();
@@ -338,7 +338,7 @@ impl MqttClient {
     }
 
     /// The next message, skipping connection events.
-    pub async fn next_message(&mut self) -> Option<(String, bytes::Bytes)> {
+    pub async fn next_message(&mut self) -> Option<(String, Vec<u8>)> {
         while let Some(e) = self.events.recv().await {
             if let ConnectionEvent::Message { topic, payload } = e {
                 return Some((topic, payload));

@@ -47,13 +47,6 @@ impl HarnessOptions {
             timeout: Duration::from_secs(120),
         }
     }
-
-    /// Builder-style [`HarnessOptions::chatty`].
-    #[must_use]
-    pub fn chatty(mut self, chatty: bool) -> Self {
-        self.chatty = chatty;
-        self
-    }
 }
 
 /// The result of one activity.

@@ -12,12 +12,13 @@
 
 mod agent_service;
 mod connection;
+#[cfg(feature = "test-support")]
 pub mod harness;
 mod manager_service;
 mod settings;
 
 pub use agent_service::AgentHandle;
-pub use connection::{Connection, ConnectionEvent, MqttClient, Publisher};
+pub use connection::{ConnectionEvent, MqttClient};
 pub use manager_service::{CloudMode, ManagerEvent, ManagerHandle};
 #[cfg(feature = "mqtt-tls")]
 pub use settings::TlsSettings;

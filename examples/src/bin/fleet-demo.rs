@@ -310,7 +310,6 @@ async fn run(options: &Options) -> Result<(), String> {
 #[derive(Debug)]
 struct SharedInstaller(Arc<SlotInstaller>);
 
-#[async_trait::async_trait]
 impl ddi_client::agent::Installer for SharedInstaller {
     async fn install(
         &self,

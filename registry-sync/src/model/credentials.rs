@@ -2,14 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::hash::{Hash, Hasher};
 use twin_model::iothub::secret::Secret;
 
 /// The credentials a device authenticates with: symmetric keys (IoT Hub) or a
 /// security token (hawkBit, as the primary). `Debug` never shows them.
 ///
 /// Both secrets share one allocation, which matters at a million devices.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(from = "CredentialsRepr", into = "CredentialsRepr")]
 pub struct Credentials {
     /// `primary` followed by `secondary`.
@@ -81,14 +80,6 @@ impl Credentials {
     pub fn expose_secondary(&self) -> Option<&str> {
         let s = self.split?;
         self.packed.expose().get(s as usize..)
-    }
-}
-
-// By hand because twin-model's `Secret` does not implement `Hash`.
-impl Hash for Credentials {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.packed.expose().hash(state);
-        self.split.hash(state);
     }
 }
 

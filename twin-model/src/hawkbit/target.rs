@@ -1,16 +1,12 @@
-//! Management API targets, tags, metadata and DDI config data.
-
-use std::collections::BTreeMap;
+//! Management API targets, tags and metadata, and hawkBit's limits on them.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::lenient_enum::lenient_enum;
-
-/// Attribute key limit (characters).
-pub const ATTRIBUTE_KEY_MAX: usize = 128;
-/// Attribute value limit (characters).
-pub const ATTRIBUTE_VALUE_MAX: usize = 128;
+/// Attribute key limit (characters), as DDI `configData` enforces it.
+pub const ATTRIBUTE_KEY_MAX: usize = ddi_client::model::MAX_ATTRIBUTE_CHARS;
+/// Attribute value limit (characters), as DDI `configData` enforces it.
+pub const ATTRIBUTE_VALUE_MAX: usize = ddi_client::model::MAX_ATTRIBUTE_CHARS;
 /// Attributes per target (`maxAttributeEntriesPerTarget`).
 pub const ATTRIBUTES_PER_TARGET_MAX: usize = 100;
 /// Metadata key limit.
@@ -29,48 +25,12 @@ pub fn java_len(s: &str) -> usize {
     s.encode_utf16().count()
 }
 
-/// Whether hawkBit's DDI `configData` accepts `s` as an attribute key or
-/// value character-wise: ASCII letters, digits, whitespace and
-/// `_-!@#$%^&*()+=[]{}|;:'",.<>/\?`; anything else (all non-ASCII) is a
-/// `400 invalidTargetAttributes`.
-pub fn is_attribute_text(s: &str) -> bool {
-    s.chars().all(|c| {
-        c.is_ascii_alphanumeric()
-            || c.is_ascii_whitespace()
-            || "_-!@#$%^&*()+=[]{}|;:'\",.<>/\\?".contains(c)
-    })
-}
+pub use ddi_client::model::is_attribute_text;
 
-lenient_enum! {
-    /// `mode` of a config data upload.
-    pub enum ConfigDataMode {
-        /// Merge into existing attributes (default).
-        Merge = "merge",
-        /// Replace all attributes.
-        Replace = "replace",
-        /// Remove the given keys.
-        Remove = "remove",
-    }
-}
-
-/// DDI `PUT .../configData` body: how a device writes target attributes.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct ConfigData {
-    /// Merge, replace or remove.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<ConfigDataMode>,
-    /// String attributes.
-    pub data: BTreeMap<String, String>,
-}
-
-/// A metadata entry `{key, value}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MetadataEntry {
-    /// ≤ 128 characters.
-    pub key: String,
-    /// ≤ 4000 characters.
-    pub value: String,
-}
+/// A metadata entry `{key, value}` (key ≤ [`METADATA_KEY_MAX`], value ≤
+/// [`METADATA_VALUE_MAX`] characters): the Management API's and DDI's
+/// metadata have one shape, declared once in `ddi-client`.
+pub type MetadataEntry = ddi_client::model::Metadata;
 
 /// A target tag (also the shape of distribution set tags).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

@@ -8,9 +8,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::iothub::secret::Secret;
-use crate::lenient_enum::lenient_enum;
+use crate::open_enum::open_enum;
 
-lenient_enum! {
+open_enum! {
     /// `status` of a module.
     pub enum ModuleStatus {
         /// Keep running.
@@ -20,7 +20,7 @@ lenient_enum! {
     }
 }
 
-lenient_enum! {
+open_enum! {
     /// `restartPolicy` (all four values accepted, as edgeAgent does).
     pub enum RestartPolicy {
         /// Never restart.
@@ -34,7 +34,7 @@ lenient_enum! {
     }
 }
 
-lenient_enum! {
+open_enum! {
     /// `imagePullPolicy`.
     pub enum ImagePullPolicy {
         /// Pull when the module is created.

@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::iothub::edge::{ModuleSettings, ModuleStatus, RestartPolicy};
-use crate::lenient_enum::lenient_enum;
+use crate::open_enum::open_enum;
 use crate::timestamp::Timestamp;
 
-lenient_enum! {
+open_enum! {
     /// `runtimeStatus` of a module.
     pub enum RuntimeStatus {
         /// Running.

@@ -8,10 +8,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use crate::iothub::twin::Twin;
-use crate::lenient_enum::lenient_enum;
+use crate::open_enum::open_enum;
 use crate::timestamp::Timestamp;
 
-lenient_enum! {
+open_enum! {
     /// `eventType` (Event Grid) or `type` (CloudEvents).
     pub enum EventType {
         /// An identity was created; `data.twin` is the initial twin.
@@ -125,8 +125,10 @@ pub struct EventGridEnvelope {
     pub subject: String,
     /// Event type.
     pub event_type: EventType,
-    /// Event time.
-    pub event_time: Timestamp,
+    /// Event time (absent in some hand-made and replayed events; order such
+    /// events by their sequence number or arrival instead).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_time: Option<Timestamp>,
     /// Payload.
     #[serde(default)]
     pub data: DeviceEventData,
@@ -177,12 +179,21 @@ pub enum IotHubEvent {
 impl IotHubEvent {
     /// Decodes a delivery: a JSON array of events or a single event.
     pub fn decode_batch(bytes: &[u8]) -> Result<Vec<Self>, crate::DecodeError> {
+        Self::decode_each(bytes)?.into_iter().collect()
+    }
+
+    /// Decodes a delivery element by element: a delivery that is not JSON
+    /// fails as a whole, an element that is not an IoT Hub event fails alone,
+    /// so one bad event cannot hide the others of its batch.
+    pub fn decode_each(
+        bytes: &[u8],
+    ) -> Result<Vec<Result<Self, crate::DecodeError>>, crate::DecodeError> {
         let value: Value = crate::decode::from_slice("event grid delivery", bytes)?;
         let items = match value {
             Value::Array(items) => items,
             single => vec![single],
         };
-        items
+        Ok(items
             .into_iter()
             .map(|v| {
                 serde_json::from_value(v).map_err(|source| crate::DecodeError::Json {
@@ -192,7 +203,7 @@ impl IotHubEvent {
                     source,
                 })
             })
-            .collect()
+            .collect())
     }
 
     /// The event type.
@@ -211,16 +222,29 @@ impl IotHubEvent {
         }
     }
 
-    /// The device id from `data.deviceId`, else from `subject`.
-    pub fn device_id(&self) -> Option<&str> {
-        let subject = match self {
+    fn subject(&self) -> Option<&str> {
+        match self {
             Self::EventGrid(e) => Some(e.subject.as_str()),
             Self::CloudEvent(e) => e.subject.as_deref(),
-        };
-        self.data()
-            .device_id
-            .as_deref()
-            .or_else(|| subject?.strip_prefix("devices/"))
+        }
+    }
+
+    /// The device id from `data.deviceId`, else from `subject`
+    /// (`devices/{deviceId}` or `devices/{deviceId}/modules/{moduleId}`).
+    pub fn device_id(&self) -> Option<&str> {
+        self.data().device_id.as_deref().or_else(|| {
+            let rest = self.subject()?.strip_prefix("devices/")?;
+            Some(rest.split_once('/').map_or(rest, |(device, _)| device))
+        })
+    }
+
+    /// The module id of a module's event, from `data.moduleId`, else from a
+    /// `devices/{deviceId}/modules/{moduleId}` subject.
+    pub fn module_id(&self) -> Option<&str> {
+        self.data().module_id.as_deref().or_else(|| {
+            let rest = self.subject()?.strip_prefix("devices/")?;
+            rest.split_once("/modules/").map(|(_, module)| module)
+        })
     }
 }
 
@@ -271,5 +295,38 @@ mod tests {
             SequenceNumber("0a".into()).cmp(&SequenceNumber("A".into())),
             Ordering::Equal
         );
+    }
+
+    #[test]
+    fn module_subjects_name_device_and_module() {
+        let delivery = br#"[
+          {"id":"1","subject":"devices/pump-7/modules/edgeAgent","eventType":"Microsoft.Devices.DeviceTwinChanged","data":{}},
+          {"id":"2","subject":"devices/pump-8","eventType":"Microsoft.Devices.DeviceDeleted","eventTime":"2024-05-01T12:00:00Z","data":{}},
+          {"id":3},
+          {"id":"4","subject":"devices/x","eventType":"Microsoft.Devices.DeviceCreated","data":{"deviceId":"y","moduleId":"m"}}
+        ]"#;
+        let each = IotHubEvent::decode_each(delivery).unwrap();
+        assert_eq!(each.len(), 4);
+        assert!(each[2].is_err(), "a malformed element fails alone");
+        let module = each[0].as_ref().unwrap();
+        assert_eq!(module.device_id(), Some("pump-7"));
+        assert_eq!(module.module_id(), Some("edgeAgent"));
+        let device = each[1].as_ref().unwrap();
+        assert_eq!(device.device_id(), Some("pump-8"));
+        assert_eq!(device.module_id(), None);
+        let IotHubEvent::EventGrid(envelope) = device else {
+            panic!("an event grid envelope");
+        };
+        assert!(envelope.event_time.is_some());
+        let from_data = each[3].as_ref().unwrap();
+        assert_eq!(
+            (from_data.device_id(), from_data.module_id()),
+            (Some("y"), Some("m"))
+        );
+        assert!(
+            IotHubEvent::decode_batch(delivery).is_err(),
+            "the all-or-nothing decoder"
+        );
+        assert!(IotHubEvent::decode_each(b"not json").is_err());
     }
 }

@@ -8,9 +8,9 @@ use crate::iothub::identity::AuthenticationMechanism;
 use crate::iothub::properties::TwinProperties;
 use crate::iothub::status::DeviceStatus;
 use crate::iothub::twin::Capabilities;
-use crate::lenient_enum::lenient_enum;
+use crate::open_enum::open_enum;
 
-lenient_enum! {
+open_enum! {
     /// `importMode` of an import line (absent means `createOrUpdate`).
     pub enum ImportMode {
         /// Create only; an existing id is an error.

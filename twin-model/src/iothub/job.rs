@@ -3,10 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::iothub::secret::Secret;
-use crate::lenient_enum::lenient_enum;
+use crate::open_enum::open_enum;
 use crate::timestamp::Timestamp;
 
-lenient_enum! {
+open_enum! {
     /// `type` of a job.
     pub enum JobType {
         /// Export identities (and twins) to a blob.
@@ -26,7 +26,7 @@ lenient_enum! {
     }
 }
 
-lenient_enum! {
+open_enum! {
     /// `status` of a job.
     pub enum JobStatus {
         /// Unknown.
@@ -55,7 +55,7 @@ impl JobStatus {
     }
 }
 
-lenient_enum! {
+open_enum! {
     /// How the hub reaches the blob containers.
     pub enum StorageAuthenticationType {
         /// SAS URIs.

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::iothub::twin::Twin;
-use crate::lenient_enum::lenient_enum;
+use crate::open_enum::open_enum;
 
 /// Request body of a query.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -13,7 +13,7 @@ pub struct QuerySpecification {
     pub query: String,
 }
 
-lenient_enum! {
+open_enum! {
     /// The `x-ms-item-type` response header.
     pub enum QueryItemType {
         /// `SELECT *` rows are twins.
@@ -54,7 +54,7 @@ impl QueryPage {
         continuation: Option<&str>,
         body: &[u8],
     ) -> Result<Self, crate::DecodeError> {
-        let items = match QueryItemType::parse(item_type) {
+        let items = match QueryItemType::from(item_type) {
             QueryItemType::Twin => {
                 QueryItems::Twins(crate::decode::from_slice("query twin page", body)?)
             }

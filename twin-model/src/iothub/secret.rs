@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// A secret (symmetric key, password, SAS URI). Serialized verbatim, but
 /// its `Debug` output is redacted so secrets never end up in logs.
-#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Secret(String);
 

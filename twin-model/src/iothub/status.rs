@@ -1,8 +1,8 @@
 //! String enums of the twin and identity records.
 
-use crate::lenient_enum::lenient_enum;
+use crate::open_enum::open_enum;
 
-lenient_enum! {
+open_enum! {
     /// `status` of a device identity or twin.
     pub enum DeviceStatus {
         /// The device may connect.
@@ -12,7 +12,7 @@ lenient_enum! {
     }
 }
 
-lenient_enum! {
+open_enum! {
     /// `connectionState` (debug only: may lag by minutes, MQTT and AMQP only).
     pub enum ConnectionState {
         /// Connected over MQTT or AMQP.
@@ -22,7 +22,7 @@ lenient_enum! {
     }
 }
 
-lenient_enum! {
+open_enum! {
     /// `authenticationType` of a twin, `authentication.type` of an identity.
     ///
     /// Event Grid documentation capitalises these (`SAS`, `SelfSigned`); they

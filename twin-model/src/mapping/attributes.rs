@@ -29,11 +29,11 @@
 
 use std::collections::BTreeMap;
 
+use ddi_client::model::{ConfigData, ConfigMode};
 use serde_json::{Map, Value};
 
 use crate::hawkbit::target::{
-    ATTRIBUTE_KEY_MAX, ATTRIBUTE_VALUE_MAX, ATTRIBUTES_PER_TARGET_MAX, ConfigData, ConfigDataMode,
-    is_attribute_text, java_len,
+    ATTRIBUTE_KEY_MAX, ATTRIBUTE_VALUE_MAX, ATTRIBUTES_PER_TARGET_MAX, is_attribute_text, java_len,
 };
 use crate::mapping::flatten::{UnflattenError, flatten, insert_dotted};
 use crate::mapping::value_text::{from_text, is_ambiguous, to_text};
@@ -123,11 +123,10 @@ impl AttributeMapping {
     }
 
     /// A DDI `configData` body carrying the attributes.
-    pub fn to_config_data(&self, mode: ConfigDataMode) -> ConfigData {
-        ConfigData {
-            mode: Some(mode),
-            data: self.attributes.clone(),
-        }
+    pub fn to_config_data(&self, mode: ConfigMode) -> ConfigData {
+        self.attributes
+            .iter()
+            .fold(ConfigData::new(mode), |body, (k, v)| body.with(k, v))
     }
 }
 

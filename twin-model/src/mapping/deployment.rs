@@ -42,17 +42,15 @@
 //!
 //! The table is a bijection, so feedback maps back to the same state.
 
+use std::collections::BTreeMap;
+
+use ddi_client::model::{
+    ActionFeedback, ActionId, Artifact, ArtifactLinks, Chunk, Deployment, DeploymentBase,
+    Execution, Finished, Handling, Hashes, Link, MaintenanceWindow, Metadata, Progress,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::hawkbit::deployment::{
-    Artifact, ArtifactLinks, Chunk, Deployment, DeploymentBase, HandlingType, Hashes, Link,
-    MaintenanceWindow,
-};
-use crate::hawkbit::feedback::{
-    ActionFeedback, ActionResult, ActionStatus, Execution, Finished, Progress,
-};
-use crate::hawkbit::target::MetadataEntry;
 use crate::iothub::twin::TwinPatch;
 
 /// The desired and reported property that carries deployments.
@@ -69,7 +67,7 @@ pub enum DeploymentMappingError {
     #[error("{DEPLOYMENT_PROPERTY} does not have the documented shape")]
     Shape(#[source] serde_json::Error),
     /// No DDI feedback corresponds to this execution/result pair.
-    #[error("execution {execution:?} with result {finished:?} has no progress state")]
+    #[error("execution {execution} with result {finished} has no progress state")]
     NoState {
         /// Execution.
         execution: Execution,
@@ -78,17 +76,53 @@ pub enum DeploymentMappingError {
     },
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct TwinLinks {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    download: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    download_http: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    md5sum: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    md5sum_http: Option<String>,
+/// hawkBit's two dashed link relations, spelled in camel case in the twin
+/// as every other member of the layout is; other relations are written
+/// verbatim.
+const LINK_RELATIONS: [(&str, &str); 2] = [
+    ("download-http", "downloadHttp"),
+    ("md5sum-http", "md5sumHttp"),
+];
+
+/// Whether IoT Hub accepts `name` as a twin property name (no `.`, `$` or
+/// space, no control characters).
+fn is_twin_key(name: &str) -> bool {
+    !name.is_empty()
+        && !name
+            .chars()
+            .any(|c| matches!(c, '.' | '$' | ' ') || c.is_control())
+}
+
+fn links_to_twin(links: &ArtifactLinks) -> Option<BTreeMap<String, String>> {
+    let twin: BTreeMap<String, String> = links
+        .0
+        .iter()
+        .filter_map(|(rel, link)| {
+            let key = LINK_RELATIONS
+                .iter()
+                .find(|(wire, _)| wire == rel)
+                .map_or(rel.as_str(), |(_, twin)| twin);
+            // A relation IoT Hub cannot store as a key would make the whole
+            // patch fail; hawkBit's own relations all fit.
+            is_twin_key(key).then(|| (key.to_owned(), link.href.clone()))
+        })
+        .collect();
+    (!twin.is_empty()).then_some(twin)
+}
+
+fn links_from_twin(twin: Option<BTreeMap<String, String>>) -> ArtifactLinks {
+    ArtifactLinks(
+        twin.unwrap_or_default()
+            .into_iter()
+            .map(|(key, href)| {
+                let rel = LINK_RELATIONS
+                    .iter()
+                    .find(|(_, t)| *t == key)
+                    .map_or(key, |(wire, _)| (*wire).to_owned());
+                (rel, Link::new(href))
+            })
+            .collect(),
+    )
 }
 
 #[derive(Serialize, Deserialize)]
@@ -96,10 +130,10 @@ struct TwinArtifact {
     filename: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     size: Option<u64>,
-    #[serde(default)]
-    hashes: Hashes,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    links: Option<TwinLinks>,
+    hashes: Option<Hashes>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    links: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -108,7 +142,9 @@ struct TwinChunk {
     name: String,
     version: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    metadata: Option<Vec<MetadataEntry>>,
+    encrypted: Option<bool>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    metadata: Vec<Metadata>,
     #[serde(default)]
     artifacts: Vec<TwinArtifact>,
 }
@@ -116,20 +152,13 @@ struct TwinChunk {
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct TwinDeployment {
-    action_id: String,
-    download: HandlingType,
-    update: HandlingType,
-    // Always written so that a merge patch removes an earlier value.
+    action_id: ActionId,
+    // Always written (`null` when the server said nothing) so that a merge
+    // patch removes an earlier value.
+    download: Option<Handling>,
+    update: Option<Handling>,
     maintenance_window: Option<MaintenanceWindow>,
     chunks: Vec<TwinChunk>,
-}
-
-fn href(l: Option<&Link>) -> Option<String> {
-    l.map(|l| l.href.clone())
-}
-
-fn link(h: Option<String>) -> Option<Link> {
-    h.map(|href| Link { href })
 }
 
 /// The desired-properties patch carrying `deployment`.
@@ -147,6 +176,7 @@ pub fn deployment_to_patch(deployment: &DeploymentBase) -> Result<TwinPatch, ser
                 part: c.part.clone(),
                 name: c.name.clone(),
                 version: c.version.clone(),
+                encrypted: c.encrypted,
                 metadata: c.metadata.clone(),
                 artifacts: c
                     .artifacts
@@ -155,12 +185,7 @@ pub fn deployment_to_patch(deployment: &DeploymentBase) -> Result<TwinPatch, ser
                         filename: a.filename.clone(),
                         size: a.size,
                         hashes: a.hashes.clone(),
-                        links: a.links.as_ref().map(|l| TwinLinks {
-                            download: href(l.download.as_ref()),
-                            download_http: href(l.download_http.as_ref()),
-                            md5sum: href(l.md5sum.as_ref()),
-                            md5sum_http: href(l.md5sum_http.as_ref()),
-                        }),
+                        links: links_to_twin(&a.links),
                     })
                     .collect(),
             })
@@ -179,40 +204,34 @@ pub fn deployment_from_desired(
         .get(DEPLOYMENT_PROPERTY)
         .ok_or(DeploymentMappingError::Missing)?;
     let t = TwinDeployment::deserialize(v).map_err(DeploymentMappingError::Shape)?;
-    Ok(DeploymentBase {
-        id: t.action_id,
-        deployment: Deployment {
-            download: t.download,
-            update: t.update,
-            maintenance_window: t.maintenance_window,
-            chunks: t
-                .chunks
+    let chunks = t
+        .chunks
+        .into_iter()
+        .map(|c| {
+            let mut chunk = Chunk::new(c.part, c.name, c.version);
+            chunk.encrypted = c.encrypted;
+            chunk.metadata = c.metadata;
+            chunk.artifacts = c
+                .artifacts
                 .into_iter()
-                .map(|c| Chunk {
-                    part: c.part,
-                    version: c.version,
-                    name: c.name,
-                    metadata: c.metadata,
-                    artifacts: c
-                        .artifacts
-                        .into_iter()
-                        .map(|a| Artifact {
-                            filename: a.filename,
-                            hashes: a.hashes,
-                            size: a.size,
-                            links: a.links.map(|l| ArtifactLinks {
-                                download: link(l.download),
-                                download_http: link(l.download_http),
-                                md5sum: link(l.md5sum),
-                                md5sum_http: link(l.md5sum_http),
-                            }),
-                        })
-                        .collect(),
+                .map(|a| {
+                    let mut artifact = Artifact::new(a.filename);
+                    artifact.size = a.size;
+                    artifact.hashes = a.hashes;
+                    artifact.links = links_from_twin(a.links);
+                    artifact
                 })
-                .collect(),
-        },
-        action_history: None,
-    })
+                .collect();
+            chunk
+        })
+        .collect();
+    let deployment = Deployment {
+        download: t.download,
+        update: t.update,
+        maintenance_window: t.maintenance_window,
+        chunks,
+    };
+    Ok(DeploymentBase::new(t.action_id, deployment))
 }
 
 /// Update state a device reports.
@@ -240,36 +259,31 @@ pub enum ProgressState {
     Rejected,
 }
 
-const TABLE: [(ProgressState, Execution, Finished); 9] = [
-    (
-        ProgressState::Downloading,
-        Execution::Download,
-        Finished::None,
-    ),
-    (
-        ProgressState::Downloaded,
-        Execution::Downloaded,
-        Finished::None,
-    ),
-    (
-        ProgressState::Installing,
-        Execution::Proceeding,
-        Finished::None,
-    ),
-    (
-        ProgressState::Scheduled,
-        Execution::Scheduled,
-        Finished::None,
-    ),
-    (ProgressState::Resumed, Execution::Resumed, Finished::None),
-    (ProgressState::Success, Execution::Closed, Finished::Success),
-    (ProgressState::Failure, Execution::Closed, Finished::Failure),
-    (
-        ProgressState::Canceled,
-        Execution::Canceled,
-        Finished::Success,
-    ),
-    (ProgressState::Rejected, Execution::Rejected, Finished::None),
+/// The bijection of the module docs' table.
+fn feedback_of(state: ProgressState) -> (Execution, Finished) {
+    match state {
+        ProgressState::Downloading => (Execution::Download, Finished::None),
+        ProgressState::Downloaded => (Execution::Downloaded, Finished::None),
+        ProgressState::Installing => (Execution::Proceeding, Finished::None),
+        ProgressState::Scheduled => (Execution::Scheduled, Finished::None),
+        ProgressState::Resumed => (Execution::Resumed, Finished::None),
+        ProgressState::Success => (Execution::Closed, Finished::Success),
+        ProgressState::Failure => (Execution::Closed, Finished::Failure),
+        ProgressState::Canceled => (Execution::Canceled, Finished::Success),
+        ProgressState::Rejected => (Execution::Rejected, Finished::None),
+    }
+}
+
+const STATES: [ProgressState; 9] = [
+    ProgressState::Downloading,
+    ProgressState::Downloaded,
+    ProgressState::Installing,
+    ProgressState::Scheduled,
+    ProgressState::Resumed,
+    ProgressState::Success,
+    ProgressState::Failure,
+    ProgressState::Canceled,
+    ProgressState::Rejected,
 ];
 
 /// A progress report under reported `hawkbitDeployment`.
@@ -277,7 +291,7 @@ const TABLE: [(ProgressState, Execution, Finished); 9] = [
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentProgress {
     /// The action this report is about.
-    pub action_id: String,
+    pub action_id: ActionId,
     /// Where the device is.
     pub state: ProgressState,
     /// Step counter.
@@ -307,44 +321,32 @@ impl DeploymentProgress {
         Ok(m)
     }
 
-    /// The DDI feedback for this report (timestamp left to the server).
+    /// The DDI feedback for this report (timestamp left to the server;
+    /// details verbatim, as the device wrote them).
     pub fn to_feedback(&self) -> ActionFeedback {
-        let (execution, finished) = TABLE
-            .iter()
-            .find(|(s, _, _)| *s == self.state)
-            .map_or((Execution::Proceeding, Finished::None), |(_, e, f)| {
-                (*e, *f)
-            });
-        ActionFeedback {
-            timestamp: None,
-            status: ActionStatus {
-                execution,
-                result: ActionResult {
-                    finished,
-                    progress: self.progress,
-                },
-                code: self.code,
-                details: self.details.clone(),
-            },
-        }
+        let (execution, finished) = feedback_of(self.state);
+        let mut feedback = ActionFeedback::new(execution, finished);
+        feedback.status.result.progress = self.progress;
+        feedback.status.code = self.code;
+        feedback.status.details.clone_from(&self.details);
+        feedback
     }
 
     /// The report a feedback body stands for.
     pub fn from_feedback(
-        action_id: &str,
+        action_id: &ActionId,
         feedback: &ActionFeedback,
     ) -> Result<Self, DeploymentMappingError> {
         let s = &feedback.status;
-        let state = TABLE
-            .iter()
-            .find(|(_, e, f)| *e == s.execution && *f == s.result.finished)
-            .map(|(st, _, _)| *st)
-            .ok_or(DeploymentMappingError::NoState {
-                execution: s.execution,
-                finished: s.result.finished,
+        let state = STATES
+            .into_iter()
+            .find(|state| feedback_of(*state) == (s.execution.clone(), s.result.finished.clone()))
+            .ok_or_else(|| DeploymentMappingError::NoState {
+                execution: s.execution.clone(),
+                finished: s.result.finished.clone(),
             })?;
         Ok(Self {
-            action_id: action_id.to_owned(),
+            action_id: action_id.clone(),
             state,
             progress: s.result.progress,
             code: s.code,

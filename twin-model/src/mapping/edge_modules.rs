@@ -184,10 +184,10 @@ pub fn software_module_to_module(
             Some(sm.version.clone())
         },
         kind: get("edge.type").unwrap_or("docker").to_owned(),
-        status: get("edge.status").map(ModuleStatus::parse),
-        restart_policy: get("edge.restartPolicy").map(RestartPolicy::parse),
+        status: get("edge.status").map(ModuleStatus::from),
+        restart_policy: get("edge.restartPolicy").map(RestartPolicy::from),
         startup_order,
-        image_pull_policy: get("edge.imagePullPolicy").map(ImagePullPolicy::parse),
+        image_pull_policy: get("edge.imagePullPolicy").map(ImagePullPolicy::from),
         env,
         settings: ModuleSettings {
             image: image.to_owned(),

@@ -4,7 +4,6 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::model::{ChangeEvent, ChangeKind, EventOrder, system_time};
 use crate::model::{DeviceId, DeviceRecord, DeviceStatus, Etag};
 use crate::twin_json::flat;
-use serde_json::Value;
 use twin_model::iothub::event_grid::{EventType, IotHubEvent, SubscriptionValidationResponse};
 use twin_model::iothub::status::DeviceStatus as HubStatus;
 use twin_model::iothub::twin::Twin;
@@ -36,44 +35,31 @@ fn malformed(context: String) -> Error {
     Error::new(ErrorKind::Decode).with_context(context)
 }
 
-/// Decodes a body: `Err` ([`ErrorKind::Decode`]) when the body as a whole is
-/// unusable, else one result per element (a [`ErrorKind::Decode`] error for
-/// a malformed one). Error texts name the element and what is wrong, never
-/// payload data; the underlying JSON error is the error's source.
+/// Decodes a body with `twin-model`'s per-element decoder: `Err`
+/// ([`ErrorKind::Decode`]) when the body is not JSON, else one result per
+/// element (a [`ErrorKind::Decode`] error for a malformed one; a body that
+/// is a single non-event value is one malformed element). Error texts name
+/// the element and what is wrong, never payload data; the underlying JSON
+/// error is the error's source.
 pub fn decode_event_grid(body: &[u8]) -> Result<Vec<Result<EventGridMessage>>> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
+    let events = IotHubEvent::decode_each(body).map_err(|e| {
         Error::new(ErrorKind::Decode)
             .with_context("event body is not json")
             .with_source(e)
     })?;
-    let elements = match value {
-        Value::Array(a) => a,
-        v @ Value::Object(_) => vec![v],
-        _ => {
-            return Err(malformed(
-                "event body is neither an event nor an array of events".into(),
-            ));
-        }
-    };
-    Ok(elements
+    Ok(events
         .into_iter()
         .enumerate()
-        .map(|(index, v)| decode_one(index, v))
+        .map(|(index, event)| match event {
+            Ok(event) => message(index, &event),
+            Err(e) => {
+                Err(malformed(format!("event {index} is not an iot hub event")).with_source(e))
+            }
+        })
         .collect())
 }
 
-fn decode_one(index: usize, mut v: Value) -> Result<EventGridMessage> {
-    let Some(o) = v.as_object_mut() else {
-        return Err(malformed(format!("event {index} is not an object")));
-    };
-    // twin-model's Event Grid envelope requires `eventTime`; an event without
-    // one is still handled, with no time to order it by (asked of twin-model
-    // in the coordination notes; drop this once its field is optional).
-    if !o.contains_key("specversion") && !o.contains_key("eventTime") {
-        o.insert("eventTime".into(), Value::String(String::new()));
-    }
-    let event: IotHubEvent = serde_json::from_value(v)
-        .map_err(|e| malformed(format!("event {index} is not an iot hub event")).with_source(e))?;
+fn message(index: usize, event: &IotHubEvent) -> Result<EventGridMessage> {
     let data = event.data();
     if *event.event_type() == EventType::SubscriptionValidation {
         let code = data.validation_code.clone().ok_or_else(|| {
@@ -90,16 +76,12 @@ fn decode_one(index: usize, mut v: Value) -> Result<EventGridMessage> {
         EventType::DeviceDisconnected => ChangeKind::Disconnected,
         other => ChangeKind::Other(other.as_str().to_owned()),
     };
-    // A module's subject is `devices/{device}/modules/{module}`.
-    let device = match &data.device_id {
-        Some(d) => Some(d.as_str()),
-        None => event.device_id().map(|d| d.split('/').next().unwrap_or(d)),
-    };
-    let device = device
+    let device = event
+        .device_id()
         .filter(|d| !d.is_empty())
         .ok_or_else(|| malformed(format!("event {index} names no device")))?;
-    let (id, time) = match &event {
-        IotHubEvent::EventGrid(e) => (&e.id, Some(&e.event_time)),
+    let (id, time) = match event {
+        IotHubEvent::EventGrid(e) => (&e.id, e.event_time.as_ref()),
         IotHubEvent::CloudEvent(e) => (&e.id, e.time.as_ref()),
         _ => return Err(malformed(format!("event {index}: unknown envelope"))),
     };
@@ -160,13 +142,14 @@ mod tests {
         assert!(
             matches!(&out[0], Ok(EventGridMessage::Change(e)) if e.device.as_str() == "a" && e.kind == ChangeKind::Deleted)
         );
-        let not_object = out[1].as_ref().unwrap_err();
-        assert!(not_object.is_decode());
-        assert_eq!(not_object.context(), Some("event 1 is not an object"));
+        let not_event = out[1].as_ref().unwrap_err();
+        assert!(not_event.is_decode());
+        assert_eq!(not_event.context(), Some("event 1 is not an iot hub event"));
         let no_device = out[2].as_ref().unwrap_err();
         assert_eq!(no_device.context(), Some("event 2 names no device"));
         assert!(decode_event_grid(b"nope").unwrap_err().is_decode());
-        assert!(decode_event_grid(b"7").unwrap_err().is_decode());
+        let single = decode_event_grid(b"7").unwrap();
+        assert!(matches!(&single[..], [Err(e)] if e.is_decode()));
     }
 
     #[test]

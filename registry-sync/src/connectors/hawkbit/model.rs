@@ -1,35 +1,10 @@
 //! The Management API documents the connector reads and writes: targets,
-//! tags and metadata are `twin-model`'s hawkBit types; paged lists are here
-//! (twin-model has none yet).
+//! tags, metadata and paged lists are `twin-model`'s hawkBit types.
 
 use serde::Deserialize;
 
+pub(super) use twin_model::hawkbit::paged::PagedList;
 pub(super) use twin_model::hawkbit::target::{MetadataEntry, Tag, Target};
-
-/// A paged Management API list (`{content, total, size}`).
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(bound(deserialize = "T: Deserialize<'de>"))]
-pub(super) struct PagedList<T> {
-    /// This page's entries.
-    #[serde(default)]
-    pub(super) content: Vec<T>,
-    /// Entries over all pages.
-    #[serde(default)]
-    pub(super) total: u64,
-    /// Entries on this page.
-    #[serde(default)]
-    pub(super) size: u64,
-}
-
-impl<T> Default for PagedList<T> {
-    fn default() -> Self {
-        Self {
-            content: Vec::new(),
-            total: 0,
-            size: 0,
-        }
-    }
-}
 
 /// A list the Management API returns either paged or as a bare array
 /// (target metadata is paged in older hawkBit releases, an array in newer).

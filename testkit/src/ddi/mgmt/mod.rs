@@ -27,6 +27,7 @@ use axum::body::Body;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
+use base64::Engine as _;
 use serde_json::Value;
 
 pub(crate) use state::MgmtTenant;
@@ -227,41 +228,7 @@ fn authenticate(store: &Store, parts: &Parts) -> Result<(String, String), ApiErr
 
 /// Standard base64 with padding (the only form `Authorization: Basic` uses).
 fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    fn value(c: u8) -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    }
-    let bytes = s.as_bytes();
-    if !bytes.len().is_multiple_of(4) {
-        return None;
-    }
-    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
-    for chunk in bytes.chunks(4) {
-        let pad = chunk.iter().rev().take_while(|c| **c == b'=').count();
-        if pad > 2 {
-            return None;
-        }
-        let mut n = 0u32;
-        for (i, c) in chunk.iter().enumerate() {
-            let v = if i >= 4 - pad { 0 } else { value(*c)? };
-            n = (n << 6) | v;
-        }
-        let [_, a, b, c] = n.to_be_bytes();
-        out.push(a);
-        if pad < 2 {
-            out.push(b);
-        }
-        if pad < 1 {
-            out.push(c);
-        }
-    }
-    Some(out)
+    base64::engine::general_purpose::STANDARD.decode(s).ok()
 }
 
 /// A JSON answer.
