@@ -19,7 +19,7 @@ pub const FU_DFU_DECODER_SIZE: usize = 96;
 #[repr(C)]
 #[derive(Debug)]
 pub struct fu_dfu_decoder {
-    _opaque: [u64; FU_DFU_DECODER_SIZE / 8],
+    _opaque: [u64; 12],
 }
 
 /// What one `fu_dfu_decoder_feed` produced.

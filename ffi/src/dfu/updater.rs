@@ -27,7 +27,7 @@ pub const FU_DFU_UPDATER_SIZE: usize = 384;
 #[repr(C)]
 #[derive(Debug)]
 pub struct fu_dfu_updater {
-    _opaque: [u64; FU_DFU_UPDATER_SIZE / 8],
+    _opaque: [u64; 48],
 }
 
 /// Updater settings; `fu_dfu_updater_config_default` fills the defaults.
