@@ -92,6 +92,7 @@ impl Layout {
             || w > MAX_WRITE_SIZE
             || r == 0
             || w % r != 0
+            || e == 0
             || e % w != 0
             || (e > 256 && e % 256 != 0)
             || u32::try_from(e).is_err()
