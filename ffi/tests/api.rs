@@ -109,7 +109,8 @@ unsafe extern "C" fn ram_erase(ctx: *mut c_void, from: u32, to: u32) -> c_int {
 }
 
 fn table(ram: *mut Ram) -> fu_dfu_flash {
-    let capacity = unsafe { (&(*ram).mem).len() } as u32;
+    let mem: &Vec<u8> = unsafe { &(*ram).mem };
+    let capacity = mem.len() as u32;
     fu_dfu_flash {
         ctx: ram.cast(),
         capacity,
