@@ -524,6 +524,25 @@ typedef struct fu_dfu_action {
 } fu_dfu_action;
 
 /**
+ * What one `fu_dfu_updater_receive` did.
+ */
+typedef struct fu_dfu_receive {
+    /**
+     * Input bytes used; pass the rest (`len - consumed`) next.
+     */
+    size_t consumed;
+    /**
+     * `FU_OK`, or the `FU_ERR_DFU_*` decoding code of bytes the decoder
+     * rejected and skipped (the updater saw nothing).
+     */
+    fu_result decode_error;
+    /**
+     * What to do: `FU_DFU_ACTION_NONE` when no frame completed.
+     */
+    struct fu_dfu_action action;
+} fu_dfu_receive;
+
+/**
  * The boot state as the application sees it.
  */
 typedef struct fu_dfu_boot_info {
@@ -921,6 +940,11 @@ typedef struct fu_dfu_boot_info {
 #define FU_DFU_ACTION_REFUSED 4
 
 /**
+ * `fu_dfu_updater_receive`: no frame completed; feed more bytes.
+ */
+#define FU_DFU_ACTION_NONE 5
+
+/**
  * All input consumed, no frame complete yet: feed more.
  */
 #define FU_DFU_FEED_CONSUMED 0
@@ -1226,6 +1250,29 @@ fu_result fu_dfu_updater_open(struct fu_dfu_updater *updater,
 fu_result fu_dfu_updater_handle(struct fu_dfu_updater *updater,
                                 const struct fu_dfu_frame *command,
                                 struct fu_dfu_action *out);
+
+/**
+ * The firmware's receive path in one call: feeds `input` to `decoder` up
+ * to the end of the next frame and, if one completes, applies it to
+ * `updater`.
+ *
+ * The same as `fu_dfu_decoder_feed` followed by `fu_dfu_updater_handle`,
+ * without the `fu_dfu_frame` in between, which keeps about 1 KB of
+ * conversions out of firmware that has no use for them. Loop until all
+ * input is consumed. Errors are those of `fu_dfu_updater_handle`; on an
+ * error nothing is written to `out`, the frame's bytes are consumed, and a
+ * flash error is best answered with a reset (the transfer resumes).
+ *
+ * # Safety
+ * `updater` is open and `decoder` initialised storage; `input` points to
+ * `len` readable bytes (or is NULL with 0); `out` is writable, written only
+ * on success.
+ */
+fu_result fu_dfu_updater_receive(struct fu_dfu_updater *updater,
+                                 struct fu_dfu_decoder *decoder,
+                                 const uint8_t *input,
+                                 size_t len,
+                                 struct fu_dfu_receive *out);
 
 /**
  * Encodes the device's status frame into `out`.

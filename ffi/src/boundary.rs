@@ -15,6 +15,10 @@ use crate::result::{FU_ERR_PANIC, fu_result};
 /// What an export returns when its body panicked.
 pub(crate) trait PanicDefault {
     /// The value.
+    #[cfg_attr(
+        not(feature = "std"),
+        allow(dead_code, reason = "without std a panic aborts")
+    )]
     fn on_panic() -> Self;
 }
 

@@ -598,6 +598,67 @@ fn a_failing_flash_callback_is_reported_with_its_code() {
     }
 }
 
+#[test]
+fn receive_feeds_the_decoder_and_applies_whole_frames() {
+    let mut u = zeroed_updater();
+    let ram = opened(&mut u);
+    let mut d = zeroed_decoder();
+    let mut rx = [0u8; 256];
+    let mut buf = [0u8; 256];
+    let status = status_of(&u, &mut buf);
+    let mut wait = [0u8; 64];
+    let mut n = 0usize;
+    let mut rc = fu_dfu_receive {
+        consumed: 0,
+        decode_error: FU_OK,
+        action: fu_dfu_action::default(),
+    };
+    unsafe {
+        // No image served: the answer is a Wait.
+        assert_eq!(
+            fu_dfu_session_respond(
+                null(),
+                null(),
+                &status,
+                wait.as_mut_ptr(),
+                wait.len(),
+                &mut n,
+                null_mut()
+            ),
+            FU_OK
+        );
+        assert_eq!(
+            fu_dfu_updater_receive(&mut *u, &mut *d, wait.as_ptr(), n, &mut rc),
+            FU_ERR_NOT_OPEN
+        );
+        assert_eq!(
+            fu_dfu_decoder_init(&mut *d, rx.as_mut_ptr(), rx.len()),
+            FU_OK
+        );
+        assert_eq!(
+            fu_dfu_updater_receive(&mut *u, &mut *d, wait.as_ptr(), 3, &mut rc),
+            FU_OK
+        );
+        assert_eq!((rc.consumed, rc.action.kind), (3, FU_DFU_ACTION_NONE));
+        assert_eq!(
+            fu_dfu_updater_receive(&mut *u, &mut *d, wait.as_ptr().add(3), n - 3, &mut rc),
+            FU_OK
+        );
+        assert_eq!((rc.consumed, rc.action.kind), (n - 3, FU_DFU_ACTION_SLEEP));
+        assert_eq!(rc.action.poll_secs, 60);
+        let garbage = [0x00u8, 0x01, wait[0]];
+        assert_eq!(
+            fu_dfu_updater_receive(&mut *u, &mut *d, garbage.as_ptr(), 3, &mut rc),
+            FU_OK
+        );
+        assert_eq!((rc.consumed, rc.decode_error), (2, FU_ERR_DFU_BAD_SYNC));
+        assert_eq!(rc.action.kind, FU_DFU_ACTION_NONE);
+        fu_dfu_decoder_close(&mut *d);
+        fu_dfu_updater_close(&mut *u);
+        drop(Box::from_raw(ram));
+    }
+}
+
 #[cfg(feature = "__test-hooks")]
 #[test]
 fn a_panic_returns_panic_and_poisons_the_handle_until_closed() {

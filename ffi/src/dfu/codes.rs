@@ -113,6 +113,8 @@ pub const FU_DFU_ACTION_SYNCED: fu_dfu_action_kind = 2;
 pub const FU_DFU_ACTION_RESET: fu_dfu_action_kind = 3;
 /// The command was refused with wire code `code`; nothing changed.
 pub const FU_DFU_ACTION_REFUSED: fu_dfu_action_kind = 4;
+/// `fu_dfu_updater_receive`: no frame completed; feed more bytes.
+pub const FU_DFU_ACTION_NONE: fu_dfu_action_kind = 5;
 
 /// What a decoder feed produced (`FU_DFU_FEED_*`).
 pub type fu_dfu_feed_kind = u8;

@@ -37,10 +37,15 @@ pub struct fu_dfu_feed {
     pub frame: fu_dfu_frame,
 }
 
-type Inner = FrameDecoder<'static>;
-const MAGIC: u32 = u32::from_be_bytes(*b"FUdc");
+pub(crate) type Inner = FrameDecoder<'static>;
+pub(crate) const MAGIC: u32 = u32::from_be_bytes(*b"FUdc");
 const _: () = assert!(ptr::fits::<fu_dfu_decoder, Inner>());
 const _: () = assert!(size_of::<fu_dfu_decoder>() == FU_DFU_DECODER_SIZE);
+
+/// Bytes of `fu_dfu_decoder` this build uses on this target (the rest is
+/// headroom); `ffi/firmware` reports it. Not API, not in the header.
+#[doc(hidden)]
+pub const DECODER_STORAGE_USED: usize = size_of::<ptr::Slot<Inner>>();
 
 /// Initialises a decoder over the receive buffer `buf`: frames up to
 /// `buf_len` bytes are accepted (larger ones are skipped and reported).

@@ -6,8 +6,11 @@ use dfu_protocol::flash::Layout;
 use dfu_protocol::updater::{Action, Updater, UpdaterConfig};
 use dfu_protocol::wire::{Frame, Message, RevertReason};
 
+use dfu_protocol::wire::Feed;
+
 use super::boot::fu_dfu_boot_info;
 use super::codes::*;
+use super::decoder::{self, fu_dfu_decoder};
 use super::errors;
 use super::flash::{fu_dfu_flash, fu_dfu_layout};
 use super::frame::{encode_into, fu_dfu_frame};
@@ -60,6 +63,11 @@ type Inner = Updater<CFlash>;
 const MAGIC: u32 = u32::from_be_bytes(*b"FUup");
 const _: () = assert!(ptr::fits::<fu_dfu_updater, Inner>());
 const _: () = assert!(size_of::<fu_dfu_updater>() == FU_DFU_UPDATER_SIZE);
+
+/// Bytes of `fu_dfu_updater` this build uses on this target (the rest is
+/// headroom); `ffi/firmware` reports it. Not API, not in the header.
+#[doc(hidden)]
+pub const UPDATER_STORAGE_USED: usize = size_of::<ptr::Slot<Inner>>();
 
 impl From<Action> for fu_dfu_action {
     fn from(a: Action) -> Self {
@@ -176,6 +184,74 @@ pub unsafe extern "C" fn fu_dfu_updater_handle(
             let out = ptr::out(out)?;
             let action = up.handle(&frame.message).map_err(errors::updater)?;
             out.write(action.into());
+            Ok(())
+        })
+    })
+}
+
+/// What one `fu_dfu_updater_receive` did.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct fu_dfu_receive {
+    /// Input bytes used; pass the rest (`len - consumed`) next.
+    pub consumed: usize,
+    /// `FU_OK`, or the `FU_ERR_DFU_*` decoding code of bytes the decoder
+    /// rejected and skipped (the updater saw nothing).
+    pub decode_error: fu_result,
+    /// What to do: `FU_DFU_ACTION_NONE` when no frame completed.
+    pub action: fu_dfu_action,
+}
+
+/// The firmware's receive path in one call: feeds `input` to `decoder` up
+/// to the end of the next frame and, if one completes, applies it to
+/// `updater`.
+///
+/// The same as `fu_dfu_decoder_feed` followed by `fu_dfu_updater_handle`,
+/// without the `fu_dfu_frame` in between, which keeps about 1 KB of
+/// conversions out of firmware that has no use for them. Loop until all
+/// input is consumed. Errors are those of `fu_dfu_updater_handle`; on an
+/// error nothing is written to `out`, the frame's bytes are consumed, and a
+/// flash error is best answered with a reset (the transfer resumes).
+///
+/// # Safety
+/// `updater` is open and `decoder` initialised storage; `input` points to
+/// `len` readable bytes (or is NULL with 0); `out` is writable, written only
+/// on success.
+#[allow(unsafe_code, reason = "exported C symbol")]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fu_dfu_updater_receive(
+    updater: *mut fu_dfu_updater,
+    decoder: *mut fu_dfu_decoder,
+    input: *const u8,
+    len: usize,
+    out: *mut fu_dfu_receive,
+) -> fu_result {
+    crate::boundary::call(|| {
+        crate::status(|| {
+            let mut up = ptr::enter::<_, Inner>(updater, MAGIC)?;
+            let mut dec = ptr::enter::<_, decoder::Inner>(decoder, decoder::MAGIC)?;
+            let input = ptr::bytes(input, len)?;
+            let out = ptr::out(out)?;
+            let mut r = fu_dfu_receive {
+                consumed: input.len(),
+                decode_error: crate::result::FU_OK,
+                action: fu_dfu_action {
+                    kind: FU_DFU_ACTION_NONE,
+                    ..fu_dfu_action::default()
+                },
+            };
+            match dec.feed(input) {
+                Feed::Consumed => {}
+                Feed::Frame { frame, remaining } => {
+                    r.consumed = input.len() - remaining.len();
+                    r.action = up.handle(&frame.message).map_err(errors::updater)?.into();
+                }
+                Feed::Error { error, remaining } => {
+                    r.consumed = input.len() - remaining.len();
+                    r.decode_error = errors::decode(error);
+                }
+            }
+            out.write(r);
             Ok(())
         })
     })

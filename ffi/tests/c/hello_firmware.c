@@ -72,24 +72,17 @@ static void firmware_start(fu_dfu_reset_cause cause) {
 /* The transport task hands every received byte to this (not the ISR). */
 static void dfu_on_bytes(const uint8_t *p, size_t n) {
     while (n > 0) {
-        fu_dfu_feed fd;
-        fu_dfu_action a;
-        fu_result r = fu_dfu_decoder_feed(&dec, p, n, &fd);
+        fu_dfu_receive rc; /* decoder + updater in one call */
+        fu_result r = fu_dfu_updater_receive(&up, &dec, p, n, &rc);
         if (r != FU_OK) {
-            fault("feed", r);
+            fault("receive", r); /* a flash error: a reset resumes */
         }
-        p += fd.consumed;
-        n -= fd.consumed;
-        if (fd.kind != FU_DFU_FEED_FRAME) {
-            continue; /* more bytes needed, or garbage skipped */
-        }
-        if ((r = fu_dfu_updater_handle(&up, &fd.frame, &a)) != FU_OK) {
-            fault("handle", r); /* a flash error: a reset resumes */
-        }
-        if (a.kind == FU_DFU_ACTION_RESET) {
+        p += rc.consumed;
+        n -= rc.consumed;
+        if (rc.action.kind == FU_DFU_ACTION_RESET) {
             reset_requested = true; /* on a device: NVIC_SystemReset() */
         }
-        if (a.kind == FU_DFU_ACTION_SYNCED && a.confirm_pending) {
+        if (rc.action.kind == FU_DFU_ACTION_SYNCED && rc.action.confirm_pending) {
             /* The new image runs: health check passed, keep it. */
             if ((r = fu_dfu_updater_confirm(&up)) != FU_OK) {
                 fault("confirm", r);
