@@ -26,7 +26,7 @@ for tool in arm-none-eabi-gcc arm-none-eabi-size arm-none-eabi-nm; do
     command -v "$tool" >/dev/null || { echo "error: $tool not found (Debian: gcc-arm-none-eabi)" >&2; exit 2; }
 done
 
-CARGO_TARGET_DIR="$root/target/ffi-firmware/cargo" cargo build --release --quiet --target "$target"
+CARGO_TARGET_DIR="$root/target/ffi-firmware/cargo" cargo build --release --quiet --locked --target "$target"
 lib="$root/target/ffi-firmware/cargo/$target/release/libfleet_update_firmware.a"
 
 cflags=(-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -Os -std=c99
