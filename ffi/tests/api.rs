@@ -881,3 +881,17 @@ proptest! {
         unsafe { fu_dfu_decoder_close(&mut *d) };
     }
 }
+
+#[test]
+fn the_storage_structs_hold_the_values_with_headroom() {
+    let (updater, decoder) = (UPDATER_STORAGE_USED, DECODER_STORAGE_USED);
+    println!(
+        "{}: fu_dfu_updater {updater} of {FU_DFU_UPDATER_SIZE} B, fu_dfu_decoder {decoder} of {FU_DFU_DECODER_SIZE} B",
+        std::env::consts::ARCH
+    );
+    assert_eq!(size_of::<fu_dfu_updater>(), FU_DFU_UPDATER_SIZE);
+    assert_eq!(size_of::<fu_dfu_decoder>(), FU_DFU_DECODER_SIZE);
+    // Growing a storage struct breaks the ABI: keep a quarter free on 64-bit hosts.
+    assert!(updater * 4 <= FU_DFU_UPDATER_SIZE * 3, "{updater}");
+    assert!(decoder * 4 <= FU_DFU_DECODER_SIZE * 3, "{decoder}");
+}

@@ -126,3 +126,19 @@ fn every_result_code_in_the_header_has_its_name() {
     assert!(seen > 30, "only {seen} codes found");
     assert!(fleet_update::result::fu_result_name(999_999).is_null());
 }
+
+#[test]
+fn the_readme_shows_the_tested_hello_program() {
+    let readme = std::fs::read_to_string(crate_dir().join("README.md")).expect("README readable");
+    let hello = std::fs::read_to_string(crate_dir().join("tests/c/hello_firmware.c"))
+        .expect("hello readable");
+    let block = readme
+        .split("```c\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("README has a C block");
+    assert!(
+        block == hello,
+        "README.md's hello program differs from tests/c/hello_firmware.c"
+    );
+}
