@@ -29,8 +29,9 @@
 #define FU_DFU_UPDATER_SIZE 384
 
 /**
- * Called on a panic in builds without `std`: the source file (not
- * NUL-terminated, `file_len` bytes, static) and line of the panic. It
+ * Called on a panic in builds without `std`. With the feature
+ * `panic-location` it gets the source file (not NUL-terminated, `file_len`
+ * bytes, static) and line of the panic; without it NULL, 0 and 0. It
  * should not return; resetting the device is the usual choice.
  */
 typedef void (*fu_panic_hook)(const uint8_t *file, size_t file_len, uint32_t line);

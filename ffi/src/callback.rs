@@ -126,7 +126,12 @@ pub(crate) fn call_panic_hook(hook: *mut c_void, file: &[u8], line: u32) {
     // SAFETY: a non-NULL value was stored by `fu_set_panic_hook` from a
     // `fu_panic_hook` function pointer of exactly this type.
     let hook = unsafe { core::mem::transmute::<*mut c_void, Hook>(hook) };
+    let name = if file.is_empty() {
+        core::ptr::null()
+    } else {
+        file.as_ptr()
+    };
     // SAFETY: the C caller promised a hook callable from any library call;
-    // `file` is a static string passed with its length.
-    unsafe { hook(file.as_ptr(), file.len(), line) }
+    // `name` is NULL or a static string passed with its length.
+    unsafe { hook(name, file.len(), line) }
 }

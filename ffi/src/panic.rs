@@ -19,8 +19,9 @@
 use core::ffi::c_void;
 use core::sync::atomic::{AtomicPtr, Ordering};
 
-/// Called on a panic in builds without `std`: the source file (not
-/// NUL-terminated, `file_len` bytes, static) and line of the panic. It
+/// Called on a panic in builds without `std`. With the feature
+/// `panic-location` it gets the source file (not NUL-terminated, `file_len`
+/// bytes, static) and line of the panic; without it NULL, 0 and 0. It
 /// should not return; resetting the device is the usual choice.
 pub type fu_panic_hook = Option<unsafe extern "C" fn(file: *const u8, file_len: usize, line: u32)>;
 
@@ -53,14 +54,18 @@ pub(crate) fn hook() -> *mut c_void {
 #[cfg(all(feature = "panic-handler", not(feature = "std"), not(test)))]
 #[panic_handler]
 fn on_panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    // Without `panic-location` the locations (and their file names, about
+    // 4 KB of flash on thumbv7em) are not kept: the hook gets NULL, 0, 0.
     #[cfg(feature = "panic-location")]
-    if let Some(at) = info.location() {
-        crate::callback::call_panic_hook(hook(), at.file().as_bytes(), at.line());
-    }
-    // Without `panic-location` the locations (and their file name strings,
-    // about 4 KB of flash) are not kept: the hook gets NULL, 0, 0.
-    let _ = info;
-    crate::callback::call_panic_hook(hook(), &[], 0);
+    let (file, line) = info
+        .location()
+        .map_or((&[][..], 0), |at| (at.file().as_bytes(), at.line()));
+    #[cfg(not(feature = "panic-location"))]
+    let (file, line) = {
+        let _ = info;
+        (&[][..], 0)
+    };
+    crate::callback::call_panic_hook(hook(), file, line);
     loop {
         core::hint::spin_loop();
     }

@@ -56,8 +56,9 @@ pub(crate) fn input<T: Copy>(p: *const T) -> Result<T, fu_result> {
         return Err(FU_ERR_INVALID_PARAMETER);
     }
     // SAFETY: non-NULL and aligned (checked above); the C caller promised it
-    // points to an initialised `T` of this crate's `#[repr(C)]` types, all of
-    // whose fields accept what C code can store in them.
+    // points to an initialised `T`. `T` is one of this crate's `#[repr(C)]`
+    // structs of integers, pointers, nullable function pointers and `bool`s,
+    // which accept whatever C stores in them (a C `bool` holds 0 or 1).
     Ok(unsafe { p.read() })
 }
 
