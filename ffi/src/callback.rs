@@ -115,7 +115,7 @@ mod flash {
 
 /// Calls the panic hook (`hook` as stored by `fu_set_panic_hook`), if set.
 #[cfg_attr(
-    not(all(feature = "panic-handler", not(feature = "std"))),
+    not(all(feature = "panic-handler", not(feature = "std"), panic = "abort")),
     allow(dead_code, reason = "only the no_std panic handler calls it")
 )]
 pub(crate) fn call_panic_hook(hook: *mut c_void, file: &[u8], line: u32) {

@@ -9,7 +9,7 @@
 //! | Feature | Default | What |
 //! | --- | --- | --- |
 //! | `dfu` | yes | module 1: updater, decoder, status encoder, bootloader, provisioning, layouts, gateway session ([`dfu`]) |
-//! | `std` | yes | the unwinding panic boundary (`FU_ERR_PANIC`, poisoned handles); without it the crate is `no_std` for `panic = "abort"` firmware |
+//! | `std` | yes | the unwinding panic boundary (`FU_ERR_PANIC`, poisoned handles); without it the crate is `no_std` for `panic = "abort"` firmware (on a host std's panic runtime is still linked, and a panic aborts at the boundary) |
 //! | `panic-handler` | no | without `std`: a `#[panic_handler]` calling the hook of [`panic::fu_set_panic_hook`] |
 //! | `__test-hooks` | no | test-only exports (a forced panic); not in the header, not API |
 //!
@@ -98,13 +98,18 @@
 //! `README.md`.
 #![cfg_attr(not(feature = "std"), no_std)]
 
-#[cfg(feature = "std")]
+// Without `std` on a target that unwinds (a host, where a staticlib or
+// cdylib needs a panic runtime) std is linked for its panic runtime only:
+// the boundary does not catch, and a panic aborts at the `extern "C"` edge.
+// Firmware builds with `panic = "abort"` and the `panic-handler` feature.
+#[cfg(any(feature = "std", panic = "unwind"))]
 extern crate std;
 
 mod boundary;
 #[allow(unsafe_code, reason = "the calls into C live here")]
 mod callback;
 pub mod panic;
+#[cfg(feature = "dfu")]
 #[allow(unsafe_code, reason = "the pointer plumbing lives here")]
 mod ptr;
 pub mod result;
@@ -114,6 +119,7 @@ pub mod dfu;
 
 use core::ffi::c_char;
 
+#[cfg(feature = "dfu")]
 pub(crate) use result::status;
 
 /// Major version of the library (the header's `FU_VERSION_MAJOR`).

@@ -44,14 +44,14 @@ pub extern "C" fn fu_set_panic_hook(hook: fu_panic_hook) {
 
 /// The hook, if one is set.
 #[cfg_attr(
-    not(all(feature = "panic-handler", not(feature = "std"))),
+    not(all(feature = "panic-handler", not(feature = "std"), panic = "abort")),
     allow(dead_code, reason = "only the no_std panic handler reads it")
 )]
 pub(crate) fn hook() -> *mut c_void {
     PANIC_HOOK.load(Ordering::Acquire)
 }
 
-#[cfg(all(feature = "panic-handler", not(feature = "std"), not(test)))]
+#[cfg(all(feature = "panic-handler", not(feature = "std"), panic = "abort", not(test)))]
 #[panic_handler]
 fn on_panic(info: &core::panic::PanicInfo<'_>) -> ! {
     // Without `panic-location` the locations (and their file names, about

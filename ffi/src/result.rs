@@ -164,6 +164,7 @@ pub extern "C" fn fu_result_name(result: u32) -> *const c_char {
 }
 
 /// `FU_OK` for `Ok`, the code for `Err`: the shape of every export's body.
+#[cfg(feature = "dfu")]
 pub(crate) fn status(body: impl FnOnce() -> Result<(), fu_result>) -> fu_result {
     match body() {
         Ok(()) => FU_OK,
