@@ -51,7 +51,12 @@ pub(crate) fn hook() -> *mut c_void {
     PANIC_HOOK.load(Ordering::Acquire)
 }
 
-#[cfg(all(feature = "panic-handler", not(feature = "std"), panic = "abort", not(test)))]
+#[cfg(all(
+    feature = "panic-handler",
+    not(feature = "std"),
+    panic = "abort",
+    not(test)
+))]
 #[panic_handler]
 fn on_panic(info: &core::panic::PanicInfo<'_>) -> ! {
     // Without `panic-location` the locations (and their file names, about
