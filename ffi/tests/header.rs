@@ -142,3 +142,27 @@ fn the_readme_shows_the_tested_hello_program() {
         "README.md's hello program differs from tests/c/hello_firmware.c"
     );
 }
+
+#[test]
+fn every_handle_that_opens_also_closes() {
+    let header = std::fs::read_to_string(header_path()).expect("header readable");
+    // Handles are the caller-owned storage structs, the ones with a size macro.
+    let handles: Vec<String> = header
+        .lines()
+        .filter_map(|l| l.strip_prefix("#define FU_DFU_"))
+        .filter_map(|l| l.split_whitespace().next()?.strip_suffix("_SIZE"))
+        .map(|h| format!("fu_dfu_{}", h.to_lowercase()))
+        .collect();
+    assert!(handles.len() >= 2, "{handles:?}");
+    for h in &handles {
+        let opens = [format!("{h}_open("), format!("{h}_init(")];
+        assert!(
+            opens.iter().any(|o| header.contains(o.as_str())),
+            "{h} has no _open or _init"
+        );
+        assert!(
+            header.contains(&format!("void {h}_close(struct {h} *")),
+            "{h} has no _close"
+        );
+    }
+}
