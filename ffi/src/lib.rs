@@ -97,6 +97,7 @@
 //! installs the library, header and pkg-config file (`fleet_update`): see
 //! `README.md`.
 #![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // Without `std` on a target that unwinds (a host, where a staticlib or
 // cdylib needs a panic runtime) std is linked for its panic runtime only:
