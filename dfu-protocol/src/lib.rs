@@ -10,10 +10,10 @@
 //! | Module | What it holds |
 //! | --- | --- |
 //! | [`wire`] | the binary frame format ([`spec`]): encoder, zero-copy decoder, streaming [`wire::FrameDecoder`], chunk-size negotiation |
-//! | [`updater`] | the device-side state machine over `embedded_storage::nor_flash::NorFlash` (sans-IO, no allocation) |
+//! | [`updater`] | the device-side state machine over any [`flash::Flash`], which every `embedded_storage::nor_flash::NorFlash` is (sans-IO, no allocation) |
 //! | [`boot`] | bootloader decision logic: A/B banks, trial boots, confirm, rollback, diagnostics |
 //! | [`server`] | a stateless session serving one image to many devices from their statuses |
-//! | [`flash`] | the flash layout both sides share |
+//! | [`flash`] | the flash layout both sides share, and the `Flash` trait (geometry at run time) they drive |
 //! | `sim` | simulated NOR flash with power-cut injection, simulated device, end-to-end harness (feature `sim`) |
 //! | `codec` | tokio-util `Decoder`/`Encoder` (feature `tokio-codec`) |
 //! | `drogue` | packed-CBOR codec compatible with Drogue's `embedded-update` (feature `drogue`) |

@@ -1,23 +1,21 @@
 //! The page moves of a swap and of a rollback, resumable from their marks.
 
-use embedded_storage::nor_flash::NorFlash;
-
 use super::BootError;
 use super::record::{Current, set_mark};
 use crate::flash::layout_sizes::erase_size;
-use crate::flash::{Layout, copy_page};
+use crate::flash::{Flash, Layout, copy_page};
 
 /// Runs swap steps `done..2 * pages`.
 ///
 /// Step 2k moves active page i to update page i + 1, step 2k + 1 moves
 /// update page i to active page i, with i = pages - 1 - k.
-pub(crate) fn swap<F: NorFlash>(
+pub(crate) fn swap<F: Flash>(
     flash: &mut F,
     layout: &Layout,
     cur: &Current,
     done: u32,
 ) -> Result<(), BootError> {
-    let e = erase_size::<F>();
+    let e = erase_size(flash);
     let pages = cur.record.pages;
     for step in done..2 * pages {
         let i = pages - 1 - step / 2;
@@ -39,13 +37,13 @@ pub(crate) fn swap<F: NorFlash>(
 ///
 /// Step 2i moves active page i to update page i, step 2i + 1 moves update
 /// page i + 1 to active page i.
-pub(crate) fn revert<F: NorFlash>(
+pub(crate) fn revert<F: Flash>(
     flash: &mut F,
     layout: &Layout,
     cur: &Current,
     done: u32,
 ) -> Result<(), BootError> {
-    let e = erase_size::<F>();
+    let e = erase_size(flash);
     let pages = cur.record.pages;
     for step in done..2 * pages {
         let i = step / 2;

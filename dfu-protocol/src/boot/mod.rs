@@ -1,4 +1,4 @@
-//! Bootloader logic over `NorFlash`: A/B banks, a power-safe state record,
+//! Bootloader logic over any [`Flash`]: A/B banks, a power-safe state record,
 //! bounded trial boots, confirm, automatic rollback and diagnostics.
 //!
 //! The bootloader calls [`Bootloader::boot`] once per reset and then jumps
@@ -29,9 +29,7 @@
 mod engine;
 mod record;
 
-use embedded_storage::nor_flash::NorFlash;
-
-use crate::flash::{Layout, sha256_of};
+use crate::flash::{Flash, Layout, sha256_of};
 use crate::wire::{BootOutcome, ResetCause, RevertReason};
 use record::{
     Current, Record, count_marks, mark_capacity, mark_value, read_current, set_mark, write_next,
@@ -91,12 +89,12 @@ pub struct Boot {
     pub outcome: BootOutcome,
 }
 
-fn check_layout<F: NorFlash>(flash: &F, layout: &Layout) -> Result<(), BootError> {
+fn check_layout<F: Flash>(flash: &F, layout: &Layout) -> Result<(), BootError> {
     layout
         .validate(flash)
         .map_err(|_| BootError::InvalidLayout)?;
-    let pages = layout.active_pages::<F>();
-    if mark_capacity::<F>(layout) < (2 * pages).max(MIN_MARKS) {
+    let pages = layout.active_pages(flash);
+    if mark_capacity(flash, layout) < (2 * pages).max(MIN_MARKS) {
         return Err(BootError::StateAreaTooSmall);
     }
     Ok(())
@@ -109,7 +107,7 @@ pub struct Bootloader<F> {
     layout: Layout,
 }
 
-impl<F: NorFlash> Bootloader<F> {
+impl<F: Flash> Bootloader<F> {
     /// Checks the layout, including room for 2 × active pages of progress
     /// marks (and at least 8) in each state copy.
     pub fn new(flash: F, layout: Layout) -> Result<Self, BootError> {
@@ -256,14 +254,14 @@ fn reverted(
     }
 }
 
-fn current<F: NorFlash>(flash: &mut F, layout: &Layout) -> Result<Current, BootError> {
+fn current<F: Flash>(flash: &mut F, layout: &Layout) -> Result<Current, BootError> {
     read_current(flash, layout)?.ok_or(BootError::NotIdle)
 }
 
 /// Writes the first state record: `active` is the factory image, confirmed.
 ///
 /// Does nothing if a valid record exists already.
-pub fn provision<F: NorFlash>(
+pub fn provision<F: Flash>(
     flash: &mut F,
     layout: &Layout,
     active: ImageInfo,
@@ -288,7 +286,7 @@ pub fn provision<F: NorFlash>(
 }
 
 /// The boot state as the application should report it.
-pub fn read_info<F: NorFlash>(flash: &mut F, layout: &Layout) -> Result<BootInfo, BootError> {
+pub fn read_info<F: Flash>(flash: &mut F, layout: &Layout) -> Result<BootInfo, BootError> {
     let Some(cur) = read_current(flash, layout)? else {
         return Ok(BootInfo {
             phase: Phase::Idle,
@@ -315,7 +313,7 @@ pub fn read_info<F: NorFlash>(flash: &mut F, layout: &Layout) -> Result<BootInfo
 }
 
 /// The reset cause recorded with trial attempt `attempt` (1-based), if any.
-pub fn attempt_reset_cause<F: NorFlash>(
+pub fn attempt_reset_cause<F: Flash>(
     flash: &mut F,
     layout: &Layout,
     attempt: u8,
@@ -333,7 +331,7 @@ pub fn attempt_reset_cause<F: NorFlash>(
 
 /// Confirms the image on trial after the application's health check passed.
 /// A no-op when nothing is on trial.
-pub fn confirm<F: NorFlash>(flash: &mut F, layout: &Layout) -> Result<(), BootError> {
+pub fn confirm<F: Flash>(flash: &mut F, layout: &Layout) -> Result<(), BootError> {
     let cur = current(flash, layout)?;
     let r = cur.record;
     if r.phase != Phase::Trial {
@@ -357,7 +355,7 @@ pub fn confirm<F: NorFlash>(flash: &mut F, layout: &Layout) -> Result<(), BootEr
 
 /// Gives up on the image on trial: the next boot rolls back. The caller
 /// should reset afterwards. A no-op when nothing is on trial.
-pub fn reject<F: NorFlash>(
+pub fn reject<F: Flash>(
     flash: &mut F,
     layout: &Layout,
     reason: RevertReason,
@@ -392,13 +390,13 @@ pub fn reject<F: NorFlash>(
 ///
 /// The caller has verified the image; the bootloader verifies it again
 /// before it moves anything.
-pub fn request_swap<F: NorFlash>(
+pub fn request_swap<F: Flash>(
     flash: &mut F,
     layout: &Layout,
     image: ImageInfo,
     max_attempts: u8,
 ) -> Result<(), BootError> {
-    if max_attempts == 0 || u32::from(max_attempts) > mark_capacity::<F>(layout) {
+    if max_attempts == 0 || u32::from(max_attempts) > mark_capacity(flash, layout) {
         return Err(BootError::BadAttempts);
     }
     if image.size == 0 || image.size > layout.active.size {
@@ -410,8 +408,8 @@ pub fn request_swap<F: NorFlash>(
         Some(c) => (c.record.active, c.record.outcome),
         None => (ImageInfo::default(), BootOutcome::None),
     };
-    let e = crate::flash::layout_sizes::erase_size::<F>();
-    let all = layout.active_pages::<F>();
+    let e = crate::flash::layout_sizes::erase_size(flash);
+    let all = layout.active_pages(flash);
     let pages = if active.size == 0 {
         all
     } else {

@@ -10,11 +10,9 @@
 //! the step it records has completed, and an attempt mark before the
 //! attempt starts).
 
-use embedded_storage::nor_flash::NorFlash;
-
 use super::BootError;
 use crate::flash::layout_sizes::{erase_size, write_size};
-use crate::flash::{Layout, is_erased, program, read_exact};
+use crate::flash::{Flash, Layout, is_erased, program, read_exact};
 use crate::wire::{BootOutcome, Digest};
 
 /// Bytes of one record, a multiple of every supported write size.
@@ -143,12 +141,12 @@ fn copy_base(layout: &Layout, copy: u32) -> u32 {
 }
 
 /// How many marks fit after a record in one copy.
-pub(crate) fn mark_capacity<F: NorFlash>(layout: &Layout) -> u32 {
-    (layout.boot_state.size / 2).saturating_sub(RECORD_LEN) / write_size::<F>()
+pub(crate) fn mark_capacity<F: Flash>(flash: &F, layout: &Layout) -> u32 {
+    (layout.boot_state.size / 2).saturating_sub(RECORD_LEN) / write_size(flash)
 }
 
 /// Reads both copies and returns the valid one with the higher sequence number.
-pub(crate) fn read_current<F: NorFlash>(
+pub(crate) fn read_current<F: Flash>(
     flash: &mut F,
     layout: &Layout,
 ) -> Result<Option<Current>, BootError> {
@@ -166,7 +164,7 @@ pub(crate) fn read_current<F: NorFlash>(
 }
 
 /// Writes `record` (its `seq` is set here) into the copy not holding `current`.
-pub(crate) fn write_next<F: NorFlash>(
+pub(crate) fn write_next<F: Flash>(
     flash: &mut F,
     layout: &Layout,
     current: Option<&Current>,
@@ -179,7 +177,7 @@ pub(crate) fn write_next<F: NorFlash>(
     record.seq = seq;
     let base = copy_base(layout, copy);
     let half = layout.boot_state.size / 2;
-    debug_assert!(half.is_multiple_of(erase_size::<F>()));
+    debug_assert!(half.is_multiple_of(erase_size(flash)));
     flash
         .erase(base, base + half)
         .map_err(|_| BootError::Flash)?;
@@ -187,21 +185,21 @@ pub(crate) fn write_next<F: NorFlash>(
     Ok(Current { record, copy })
 }
 
-fn mark_offset<F: NorFlash>(layout: &Layout, copy: u32, index: u32) -> u32 {
-    copy_base(layout, copy) + RECORD_LEN + index * write_size::<F>()
+fn mark_offset<F: Flash>(flash: &F, layout: &Layout, copy: u32, index: u32) -> u32 {
+    copy_base(layout, copy) + RECORD_LEN + index * write_size(flash)
 }
 
 /// The number of consecutive set marks of the current copy, up to `limit`.
-pub(crate) fn count_marks<F: NorFlash>(
+pub(crate) fn count_marks<F: Flash>(
     flash: &mut F,
     layout: &Layout,
     current: &Current,
     limit: u32,
 ) -> Result<u32, BootError> {
     let mut unit = [0u8; crate::flash::MAX_WRITE_SIZE];
-    let unit = unit.get_mut(..F::WRITE_SIZE).ok_or(BootError::Flash)?;
-    for i in 0..limit.min(mark_capacity::<F>(layout)) {
-        read_exact(flash, mark_offset::<F>(layout, current.copy, i), unit)
+    let unit = unit.get_mut(..flash.write_size()).ok_or(BootError::Flash)?;
+    for i in 0..limit.min(mark_capacity(flash, layout)) {
+        read_exact(flash, mark_offset(flash, layout, current.copy, i), unit)
             .map_err(|_| BootError::Flash)?;
         if is_erased(unit) {
             return Ok(i);
@@ -211,37 +209,37 @@ pub(crate) fn count_marks<F: NorFlash>(
 }
 
 /// The first byte of mark `index` (the reset cause for attempt marks).
-pub(crate) fn mark_value<F: NorFlash>(
+pub(crate) fn mark_value<F: Flash>(
     flash: &mut F,
     layout: &Layout,
     current: &Current,
     index: u32,
 ) -> Result<u8, BootError> {
     let mut unit = [0u8; crate::flash::MAX_WRITE_SIZE];
-    let unit = unit.get_mut(..F::WRITE_SIZE).ok_or(BootError::Flash)?;
-    read_exact(flash, mark_offset::<F>(layout, current.copy, index), unit)
+    let unit = unit.get_mut(..flash.write_size()).ok_or(BootError::Flash)?;
+    read_exact(flash, mark_offset(flash, layout, current.copy, index), unit)
         .map_err(|_| BootError::Flash)?;
     Ok(unit.first().copied().unwrap_or(0))
 }
 
 /// Sets mark `index` of the current copy; `value` goes in its first byte.
-pub(crate) fn set_mark<F: NorFlash>(
+pub(crate) fn set_mark<F: Flash>(
     flash: &mut F,
     layout: &Layout,
     current: &Current,
     index: u32,
     value: u8,
 ) -> Result<(), BootError> {
-    if index >= mark_capacity::<F>(layout) {
+    if index >= mark_capacity(flash, layout) {
         return Err(BootError::StateAreaTooSmall);
     }
     let mut unit = [0u8; crate::flash::MAX_WRITE_SIZE];
-    let unit = unit.get_mut(..F::WRITE_SIZE).ok_or(BootError::Flash)?;
+    let unit = unit.get_mut(..flash.write_size()).ok_or(BootError::Flash)?;
     // 0xFF would read as erased; the mark must not.
     if let Some(first) = unit.first_mut() {
         *first = if value == 0xFF { 0 } else { value };
     }
-    program(flash, mark_offset::<F>(layout, current.copy, index), unit)
+    program(flash, mark_offset(flash, layout, current.copy, index), unit)
         .map_err(|_| BootError::Flash)
 }
 

@@ -1,8 +1,8 @@
-//! Aligned reads, programs, copies and hashing over any `NorFlash`.
+//! Aligned reads, programs, copies and hashing over any [`Flash`].
 
-use embedded_storage::nor_flash::NorFlash;
 use sha2::{Digest as _, Sha256};
 
+use super::device::Flash;
 use super::layout::erase_size;
 use crate::wire::Digest;
 
@@ -13,8 +13,8 @@ const CHUNK: usize = 256;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct FlashFailed;
 
-/// Reads `buf.len()` bytes (a multiple of `READ_SIZE`) at `offset`.
-pub(crate) fn read_exact<F: NorFlash>(
+/// Reads `buf.len()` bytes (a multiple of the read size) at `offset`.
+pub(crate) fn read_exact<F: Flash>(
     flash: &mut F,
     offset: u32,
     buf: &mut [u8],
@@ -23,7 +23,7 @@ pub(crate) fn read_exact<F: NorFlash>(
 }
 
 /// Programs `data` (write-size aligned) at `offset`.
-pub(crate) fn program<F: NorFlash>(
+pub(crate) fn program<F: Flash>(
     flash: &mut F,
     offset: u32,
     data: &[u8],
@@ -37,11 +37,11 @@ pub(crate) fn is_erased(bytes: &[u8]) -> bool {
 }
 
 /// Erases page `dst` and copies page `src` into it.
-pub(crate) fn copy_page<F: NorFlash>(flash: &mut F, src: u32, dst: u32) -> Result<(), FlashFailed> {
-    let e = erase_size::<F>();
+pub(crate) fn copy_page<F: Flash>(flash: &mut F, src: u32, dst: u32) -> Result<(), FlashFailed> {
+    let e = erase_size(flash);
     flash.erase(dst, dst + e).map_err(|_| FlashFailed)?;
     let mut buf = [0u8; CHUNK];
-    let step = CHUNK.min(F::ERASE_SIZE);
+    let step = CHUNK.min(flash.erase_size());
     let step32 = u32::try_from(step).unwrap_or(u32::MAX);
     let mut at = 0;
     while at < e {
@@ -58,7 +58,7 @@ pub(crate) fn copy_page<F: NorFlash>(flash: &mut F, src: u32, dst: u32) -> Resul
 }
 
 /// SHA-256 of `len` bytes at `offset`.
-pub(crate) fn sha256_of<F: NorFlash>(
+pub(crate) fn sha256_of<F: Flash>(
     flash: &mut F,
     offset: u32,
     len: u32,
@@ -66,10 +66,11 @@ pub(crate) fn sha256_of<F: NorFlash>(
     let mut h = Sha256::new();
     let mut buf = [0u8; CHUNK];
     let mut done = 0u32;
+    let write = flash.write_size();
     while done < len {
         let want = (len - done).min(CHUNK as u32) as usize;
         // Reads stay in whole write units; the hash takes only what belongs to the image.
-        let rounded = want.next_multiple_of(F::WRITE_SIZE).min(CHUNK);
+        let rounded = want.next_multiple_of(write).min(CHUNK);
         let part = buf.get_mut(..rounded).ok_or(FlashFailed)?;
         read_exact(flash, offset + done, part)?;
         h.update(part.get(..want).ok_or(FlashFailed)?);

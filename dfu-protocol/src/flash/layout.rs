@@ -1,8 +1,8 @@
 //! Where the banks and records live on the flash.
 
-use embedded_storage::nor_flash::NorFlash;
+use super::device::Flash;
 
-/// Largest `NorFlash::WRITE_SIZE` supported (bytes). The updater stages a
+/// Largest flash write unit supported (bytes). The updater stages a
 /// partial write unit in RAM, so this bounds that buffer.
 pub const MAX_WRITE_SIZE: usize = 32;
 
@@ -80,24 +80,26 @@ pub enum LayoutError {
 
 impl Layout {
     /// Number of erase pages of the active bank.
-    pub(crate) fn active_pages<F: NorFlash>(&self) -> u32 {
-        self.active.size / erase_size::<F>()
+    pub(crate) fn active_pages<F: Flash>(&self, flash: &F) -> u32 {
+        self.active.size / erase_size(flash)
     }
 
     /// Checks the layout against the flash geometry.
-    pub fn validate<F: NorFlash>(&self, flash: &F) -> Result<(), LayoutError> {
-        let w = F::WRITE_SIZE;
+    pub fn validate<F: Flash>(&self, flash: &F) -> Result<(), LayoutError> {
+        let (r, w, e) = (flash.read_size(), flash.write_size(), flash.erase_size());
         if w == 0
             || !w.is_power_of_two()
             || w > MAX_WRITE_SIZE
-            || F::READ_SIZE == 0
-            || w % F::READ_SIZE != 0
-            || F::ERASE_SIZE % w != 0
-            || (F::ERASE_SIZE > 256 && F::ERASE_SIZE % 256 != 0)
+            || r == 0
+            || w % r != 0
+            || e == 0
+            || e % w != 0
+            || (e > 256 && e % 256 != 0)
+            || u32::try_from(e).is_err()
         {
             return Err(LayoutError::UnsupportedGeometry);
         }
-        let e = erase_size::<F>();
+        let e = erase_size(flash);
         let regions = [self.active, self.update, self.boot_state, self.progress];
         let capacity = u32::try_from(flash.capacity()).unwrap_or(u32::MAX);
         for (i, r) in regions.iter().enumerate() {
@@ -124,10 +126,10 @@ impl Layout {
     }
 }
 
-pub(crate) fn erase_size<F: NorFlash>() -> u32 {
-    u32::try_from(F::ERASE_SIZE).unwrap_or(u32::MAX)
+pub(crate) fn erase_size<F: Flash>(flash: &F) -> u32 {
+    u32::try_from(flash.erase_size()).unwrap_or(u32::MAX)
 }
 
-pub(crate) fn write_size<F: NorFlash>() -> u32 {
-    u32::try_from(F::WRITE_SIZE).unwrap_or(u32::MAX)
+pub(crate) fn write_size<F: Flash>(flash: &F) -> u32 {
+    u32::try_from(flash.write_size()).unwrap_or(u32::MAX)
 }

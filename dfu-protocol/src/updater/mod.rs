@@ -1,4 +1,4 @@
-//! The device-side updater: sans-IO, no allocation, over `NorFlash`.
+//! The device-side updater: sans-IO, no allocation, over any [`Flash`].
 //!
 //! Feed it every decoded command with [`Updater::handle`]; it answers with
 //! an [`Action`] for the application and keeps [`Updater::status`] current.
@@ -12,11 +12,9 @@
 mod config;
 mod progress;
 
-use embedded_storage::nor_flash::NorFlash;
-
 use crate::boot::{self, BootError, BootInfo, ImageInfo, Phase};
 use crate::flash::layout_sizes::erase_size;
-use crate::flash::{Layout, MAX_WRITE_SIZE, program, sha256_of};
+use crate::flash::{Flash, Layout, MAX_WRITE_SIZE, program, sha256_of};
 use crate::wire::{
     Abort, Message, ResultCode, RevertReason, Status, Swap, Target, Write, image_id,
 };
@@ -107,7 +105,7 @@ pub struct Updater<F> {
 /// corruption in transit or in flash, a third time it is the image.
 pub const MAX_VERIFY_FAILURES: u8 = 3;
 
-impl<F: NorFlash> Updater<F> {
+impl<F: Flash> Updater<F> {
     /// Reads the boot state and the progress log and resumes any transfer.
     pub fn open(mut flash: F, layout: Layout, config: UpdaterConfig) -> Result<Self, UpdaterError> {
         layout
@@ -118,7 +116,7 @@ impl<F: NorFlash> Updater<F> {
         }
         let boot = boot::read_info(&mut flash, &layout)?;
         let (log, resume) = ProgressLog::load(&mut flash, &layout)?;
-        let e = erase_size::<F>();
+        let e = erase_size(&flash);
         // While an update is pending or on trial the update bank holds the
         // rollback image; no transfer may touch it.
         let resume = resume.filter(|r| {
@@ -276,7 +274,7 @@ impl<F: NorFlash> Updater<F> {
         let fresh = w.data.get(skip..).unwrap_or_default();
         self.append(fresh)?;
         self.last_result = ResultCode::Ok;
-        let e = erase_size::<F>();
+        let e = erase_size(&self.flash);
         let complete = self.flushed / e * e;
         if complete > self.persisted {
             let image_id = w.image_id;
@@ -294,7 +292,7 @@ impl<F: NorFlash> Updater<F> {
     }
 
     fn append(&mut self, mut data: &[u8]) -> Result<(), UpdaterError> {
-        let w = F::WRITE_SIZE;
+        let w = self.flash.write_size();
         if self.staged > 0 {
             let n = (w - self.staged).min(data.len());
             let (now, rest) = data.split_at(n);
@@ -329,7 +327,7 @@ impl<F: NorFlash> Updater<F> {
     fn program_unit(&mut self, bytes: &[u8]) -> Result<(), UpdaterError> {
         let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
         let end = self.flushed + len;
-        let e = erase_size::<F>();
+        let e = erase_size(&self.flash);
         let base = self.layout.update.offset;
         while self.erased_end < end {
             let page = base + self.erased_end;
@@ -369,7 +367,7 @@ impl<F: NorFlash> Updater<F> {
             // Pad the last unit with erased bytes; the hash covers only `size`.
             let unit = self.stage;
             self.staged = 0;
-            self.program_unit(unit.get(..F::WRITE_SIZE).unwrap_or_default())?;
+            self.program_unit(unit.get(..self.flash.write_size()).unwrap_or_default())?;
         }
         let digest = sha256_of(&mut self.flash, self.layout.update.offset, s.size)
             .map_err(|_| UpdaterError::Flash)?;

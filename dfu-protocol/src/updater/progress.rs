@@ -10,11 +10,9 @@
 //! the resume point (the transfer restarts at offset 0), never the
 //! correctness of what is resumed.
 
-use embedded_storage::nor_flash::NorFlash;
-
 use super::UpdaterError;
 use crate::flash::layout_sizes::{erase_size, write_size};
-use crate::flash::{Layout, MAX_WRITE_SIZE, is_erased, program, read_exact};
+use crate::flash::{Flash, Layout, MAX_WRITE_SIZE, is_erased, program, read_exact};
 
 const MAGIC: u8 = b'P';
 static CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
@@ -33,19 +31,19 @@ pub(crate) struct ProgressLog {
     seq: u16,
 }
 
-fn slot_len<F: NorFlash>() -> u32 {
-    16u32.max(write_size::<F>())
+fn slot_len<F: Flash>(flash: &F) -> u32 {
+    16u32.max(write_size(flash))
 }
 
 /// Halves of the area (1 when it is a single erase page) and slots per half.
-fn geometry<F: NorFlash>(layout: &Layout) -> (u32, u32, u32) {
-    let halves = if layout.progress.size >= 2 * erase_size::<F>() {
+fn geometry<F: Flash>(flash: &F, layout: &Layout) -> (u32, u32, u32) {
+    let halves = if layout.progress.size >= 2 * erase_size(flash) {
         2
     } else {
         1
     };
     let half_size = layout.progress.size / halves;
-    (halves, half_size, half_size / slot_len::<F>())
+    (halves, half_size, half_size / slot_len(flash))
 }
 
 fn encode(seq: u16, r: Option<Resume>) -> [u8; 16] {
@@ -89,12 +87,12 @@ fn newer(a: u16, b: u16) -> bool {
 
 impl ProgressLog {
     /// Scans the log; returns it with the newest valid resume point.
-    pub(crate) fn load<F: NorFlash>(
+    pub(crate) fn load<F: Flash>(
         flash: &mut F,
         layout: &Layout,
     ) -> Result<(Self, Option<Resume>), UpdaterError> {
-        let slot = slot_len::<F>();
-        let (halves, half_size, slots) = geometry::<F>(layout);
+        let slot = slot_len(flash);
+        let (halves, half_size, slots) = geometry(flash, layout);
         let mut buf = [0u8; MAX_WRITE_SIZE];
         let buf = buf
             .get_mut(..slot as usize)
@@ -151,14 +149,14 @@ impl ProgressLog {
     }
 
     /// Appends a resume point (or "no transfer" for `None`).
-    pub(crate) fn append<F: NorFlash>(
+    pub(crate) fn append<F: Flash>(
         &mut self,
         flash: &mut F,
         layout: &Layout,
         r: Option<Resume>,
     ) -> Result<(), UpdaterError> {
-        let slot = slot_len::<F>();
-        let (halves, half_size, slots) = geometry::<F>(layout);
+        let slot = slot_len(flash);
+        let (halves, half_size, slots) = geometry(flash, layout);
         if self.next_slot >= slots {
             let half = (self.half + 1) % halves;
             let base = layout.progress.offset + half * half_size;
